@@ -1,0 +1,66 @@
+/**
+ * `@bac/sdk`: declare a business as TypeScript. Import `$` (default export) and the verbs;
+ * run it with `bac dev` or `createRuntime` from `@bac/runtime`.
+ *
+ * @example
+ * import $, { on, send, every, db, ai } from '@bac/sdk'
+ */
+import { $ } from './vocabulary.ts'
+
+export type { Agent, AgentInput, ToolSpec } from './agent.ts'
+export { BUILTIN_TOOLS } from './agent.ts'
+export type { Ai, Classification, GenerateOptions, GenerateResult, ModelOptions } from './ai.ts'
+export { ai } from './ai.ts'
+export { send, sleep, sleepUntil, step, waitForEvent } from './ambient.ts'
+export type { CacheControl } from './cache-control.ts'
+export type { CollectionHandle } from './collection.ts'
+export { business, type Declared, use } from './collector.ts'
+export type { Composable, Composition, ConditionalInput } from './compose.ts'
+export type {
+  CallOptions,
+  Context,
+  EventEnvelope,
+  RunInfo,
+  StepOptions,
+  WaitForEventOptions,
+} from './context.ts'
+export type { AmbientDb, Collection, Db, Doc, Page, Query, QueryOptions, TypeRef } from './db.ts'
+export { db } from './db.ts'
+export type * from './definition.ts'
+export { type BusinessDescription, describe, jsonSchema } from './describe.ts'
+export {
+  BacError,
+  DeclarationError,
+  isDeclarationError,
+  isNoRuntimeError,
+  isValidationError,
+  NoRuntimeError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.ts'
+export { type EventSchemas, type EventsOf, events, type TypedEvents } from './events.ts'
+export { every, type Job, type ScheduleBuilder, type ScheduleOptions } from './every.ts'
+export { type LogFields, type Logger, log } from './logger.ts'
+export type { Labels, Metric, MetricDefinition, MetricKind, MetricRecorder } from './metric.ts'
+export { type Handler, on } from './on.ts'
+export type { HandlerInput, PolicyInput, RetryInput } from './options.ts'
+export { matches } from './pattern.ts'
+export { type EventRef, isRef, type Ref, ref, type SendOptions } from './ref.ts'
+export type { Saga, SagaInput, SagaStep } from './saga.ts'
+export { parseSchedule, type Schedule } from './schedule.ts'
+export type { FieldSpec, Infer, Schema, SchemaLike } from './schema.ts'
+export type { EndpointContext, OperationSpec, Service, ServiceLike, ServiceOptions } from './service.ts'
+export type {
+  Collections,
+  Duration,
+  EventName,
+  Events,
+  OperationName,
+  Operations,
+  PayloadOf,
+  PayloadOfPattern,
+  Untyped,
+} from './types.ts'
+export type { DbSugar, SubjectRef, Vocabulary } from './vocabulary.ts'
+export { $ }
+export default $

@@ -1,0 +1,15 @@
+/**
+ * For the runtime and tools, not for businesses: binding the ambient context, collecting
+ * definitions, validating payloads, matching patterns.
+ *
+ * @example
+ * import { bindContext, collect } from '@bac/sdk/internal'
+ */
+
+export { activeCollector, Collector, collect, DECLARES, defaultCollector } from './collector.ts'
+export { bindContext, currentContext } from './context.ts'
+export { toMilliseconds } from './duration.ts'
+export { matches, normalizePattern, normalizePatterns } from './pattern.ts'
+export { refPath } from './ref.ts'
+export { describeValue, isSchema, toSchema, validate } from './schema.ts'
+export { serviceKey } from './service.ts'
