@@ -250,7 +250,10 @@ function expectedOf(issue: ZodIssueLike): string | undefined {
   }
 }
 
-const article = (type: string): string => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`)
+const article = (raw: string): string => {
+  const type = raw === 'int' ? 'integer' : raw
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
+}
 
 /** Field names whose values never appear in messages. */
 const SECRET = /pass(word)?|secret|token|api[-_]?key|authorization|card|cvv|ssn/i

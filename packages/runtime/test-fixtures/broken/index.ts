@@ -1,0 +1,3 @@
+import { $ } from '@bac/sdk'
+
+$.saga({ name: 'broken', steps: [{ name: 'charge' } as never] })

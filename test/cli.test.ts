@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import { bac } from './bac.ts'
+
+describe('the bac command', () => {
+  it('lists a business with describe', async () => {
+    const result = await bac(['describe', 'examples/shop'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('business example-shop')
+    expect(result.stdout).toMatch(/placeOrder {2}on Order\.placed/)
+    expect(result.stdout).toMatch(/dailyReport {2}day at 6pm \(0 18 \* \* \*\)/)
+    expect(result.stdout).toContain('place-order  reserve-inventory↺ → charge-payment↺')
+  })
+
+  it('prints the listing as JSON with --json', async () => {
+    const result = await bac(['describe', 'examples/shop', '--json'])
+    expect(result.code).toBe(0)
+    const listing = JSON.parse(result.stdout)
+    expect(listing.services.map((s: { name: string }) => s.name)).toEqual(['InventoryService', 'PaymentService', 'EmailService'])
+  })
+
+  it('shows help, and exits 2 on wrong usage and 1 on failure', async () => {
+    const help = await bac(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/Usage: bac <command>/)
+    expect((await bac(['describe', '--help'])).stdout).toMatch(/Usage: bac describe \[entry\] \[--json\]/)
+    const unknown = await bac(['deplyo'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('bac: unknown command "deplyo"')
+    const badFlag = await bac(['describe', '--jsn'])
+    expect(badFlag.code).toBe(2)
+    expect(badFlag.stderr).toMatch(/bac describe: Unknown option '--jsn'/)
+    const missing = await bac(['describe', 'examples/nowhere'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/bac describe: load\('examples\/nowhere'\): no such file or directory/)
+  })
+})
