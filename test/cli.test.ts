@@ -16,7 +16,11 @@ describe('the bac command', () => {
     const result = await bac(['describe', 'examples/shop', '--json'])
     expect(result.code).toBe(0)
     const listing = JSON.parse(result.stdout)
-    expect(listing.services.map((s: { name: string }) => s.name)).toEqual(['InventoryService', 'PaymentService', 'EmailService'])
+    expect(listing.services.map((s: { name: string }) => s.name)).toEqual([
+      'InventoryService',
+      'PaymentService',
+      'EmailService',
+    ])
   })
 
   it('shows help, and exits 2 on wrong usage and 1 on failure', async () => {

@@ -25,10 +25,16 @@ export const EmailService = $.service({
 
 on(shop.Order.confirmed, async function confirmationEmail({ orderId }, ctx) {
   const order = await ctx.db.get<{ email: string }>('Order', orderId)
-  if (order) await send($.Email.send, { to: order.email, subject: 'Order confirmed', body: `Order ${orderId} is on its way.` })
+  if (order)
+    await send($.Email.send, { to: order.email, subject: 'Order confirmed', body: `Order ${orderId} is on its way.` })
 })
 
 on(shop.Order.failed, async function failureEmail({ orderId, reason }, ctx) {
   const order = await ctx.db.get<{ email: string }>('Order', orderId)
-  if (order) await send($.Email.send, { to: order.email, subject: 'Order not placed', body: `We could not place ${orderId}: ${reason}` })
+  if (order)
+    await send($.Email.send, {
+      to: order.email,
+      subject: 'Order not placed',
+      body: `We could not place ${orderId}: ${reason}`,
+    })
 })

@@ -1,6 +1,6 @@
-import { describe } from '@bac/sdk'
 import { load } from '@bac/runtime'
-import { describe as suite, expect, it } from 'vitest'
+import { describe } from '@bac/sdk'
+import { expect, it, describe as suite } from 'vitest'
 
 suite('the shop example', () => {
   it('loads into a definition that lists what it handles, sends, runs on schedule and offers', async () => {
@@ -11,7 +11,9 @@ suite('the shop example', () => {
       ['confirmationEmail', ['Order.confirmed'], ['Email.send']],
       ['failureEmail', ['Order.failed'], ['Email.send']],
     ])
-    expect(shop.schedules.map((s) => [s.name, s.cron, s.sends])).toEqual([['dailyReport', '0 18 * * *', ['Report.daily']]])
+    expect(shop.schedules.map((s) => [s.name, s.cron, s.sends])).toEqual([
+      ['dailyReport', '0 18 * * *', ['Report.daily']],
+    ])
     expect(shop.services.map((s) => [s.name, s.operations.map((o) => o.verb)])).toEqual([
       ['InventoryService', ['Inventory.reserve', 'Inventory.release', 'Inventory.restock']],
       ['PaymentService', ['Payment.process', 'Payment.refund']],

@@ -1,5 +1,5 @@
 import { describe } from '@bac/sdk'
-import { describe as suite, expect, it } from 'vitest'
+import { expect, it, describe as suite } from 'vitest'
 import { load } from './load.ts'
 
 const fixture = (name: string) => new URL(`../test-fixtures/${name}`, import.meta.url).pathname

@@ -59,7 +59,5 @@ function businessName(file: string): string {
 
 function isDefinition(value: unknown): value is BusinessDefinition {
   const candidate = value as Partial<BusinessDefinition> | undefined
-  return (
-    typeof candidate?.name === 'string' && Array.isArray(candidate.handlers) && Array.isArray(candidate.services)
-  )
+  return typeof candidate?.name === 'string' && Array.isArray(candidate.handlers) && Array.isArray(candidate.services)
 }

@@ -33,6 +33,7 @@ import { activeCollector, DECLARES, type Declared, declares } from './collector.
 import { type CallOptions, type Context, current } from './context.ts'
 import type {
   AnyFunction,
+  CollectionDefinition,
   Declaration,
   EndpointDefinition,
   HealthDefinition,
@@ -113,7 +114,7 @@ export interface ServiceOptions extends PolicyInput {
   readonly endpoints?: Readonly<Record<string, Endpoint>>
   readonly handlers?: ServiceHandlers
   readonly jobs?: Readonly<Record<string, JobSpec>>
-  readonly data?: Readonly<Record<string, CollectionHandle<never>>>
+  readonly data?: Readonly<Record<string, { readonly definition: CollectionDefinition }>>
   readonly health?: HealthSpec | (() => unknown)
   readonly metrics?: Readonly<Record<string, Metric>>
   readonly versions?: Readonly<Record<string, ServiceLike>>

@@ -8,8 +8,8 @@
  * bac describe examples/shop
  */
 import { parseArgs } from 'node:util'
-import { type BusinessDescription, describe } from '@bac/sdk'
 import { load } from '@bac/runtime'
+import { type BusinessDescription, describe } from '@bac/sdk'
 import { type Command, UsageError } from '../command.ts'
 
 const usage = `Usage: bac describe [entry] [--json]
@@ -67,7 +67,9 @@ export function render(listing: BusinessDescription): string {
   )
   section(
     'sagas',
-    listing.sagas.map((s) => `${s.name}  ${s.steps.map((step) => step.name + (step.compensation ? '↺' : '')).join(' → ')}`),
+    listing.sagas.map(
+      (s) => `${s.name}  ${s.steps.map((step) => step.name + (step.compensation ? '↺' : '')).join(' → ')}`,
+    ),
   )
   section(
     'compositions',
