@@ -1,0 +1,630 @@
+/**
+ * The `Store` on kysely, shared by the SQLite and PostgreSQL stores: they differ only in how
+ * they connect and in claiming (PostgreSQL adds `FOR UPDATE SKIP LOCKED`, so concurrent
+ * workers claim disjoint runs; SQLite serialises writers anyway).
+ *
+ * @example
+ * new KyselyStore({ kind: 'sqlite', db, where: '.bac/dev.db' })
+ */
+import { type Insertable, type Kysely, type Selectable, type Transaction, sql } from 'kysely'
+import { decode, encode } from '../codec.ts'
+import { migrate } from './migrations.ts'
+import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
+import type {
+  ClaimRequest,
+  DeadLetterRecord,
+  EventRecord,
+  NewEvent,
+  NewRun,
+  RunKind,
+  RunQuery,
+  RunRecord,
+  RunSettlement,
+  RunStatus,
+  ScheduleRecord,
+  StepRecord,
+  Store,
+  Wait,
+} from './store.ts'
+
+/** `available_at` of a run that waits for a wake-up rather than a time. */
+export const NEVER = Number.MAX_SAFE_INTEGER
+
+function toRun(row: Selectable<RunsTable>): RunRecord {
+  return {
+    id: row.id,
+    kind: row.kind as RunKind,
+    name: row.name,
+    status: row.status as RunStatus,
+    input: decode(row.input),
+    ...(row.result === null ? {} : { result: decode(row.result) }),
+    ...(row.error === null ? {} : { error: JSON.parse(row.error) }),
+    ...(row.event_id === null ? {} : { eventId: row.event_id }),
+    ...(row.parent_id === null ? {} : { parentId: row.parent_id }),
+    ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
+    ...(row.concurrency_key === null ? {} : { concurrencyKey: row.concurrency_key }),
+    priority: row.priority,
+    attempt: row.attempt,
+    failures: row.failures,
+    availableAt: row.available_at,
+    ...(row.lease_owner === null ? {} : { leaseOwner: row.lease_owner }),
+    ...(row.lease_expires_at === null ? {} : { leaseExpiresAt: row.lease_expires_at }),
+    ...(row.wait === null ? {} : { wait: JSON.parse(row.wait) as Wait }),
+    history: JSON.parse(row.history),
+    ...(row.version === null ? {} : { version: row.version }),
+    ...(row.correlation_id === null ? {} : { correlationId: row.correlation_id }),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(row.started_at === null ? {} : { startedAt: row.started_at }),
+    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
+  }
+}
+
+function runRow(run: NewRun, now: number): Insertable<RunsTable> {
+  const leased = run.leaseOwner !== undefined
+  return {
+    id: run.id,
+    kind: run.kind,
+    name: run.name,
+    status: leased ? 'running' : 'pending',
+    input: encode(run.input),
+    event_id: run.eventId ?? null,
+    parent_id: run.parentId ?? null,
+    idempotency_key: run.idempotencyKey ?? null,
+    concurrency_key: run.concurrencyKey ?? null,
+    priority: run.priority ?? 0,
+    attempt: leased ? 1 : 0,
+    failures: 0,
+    available_at: run.availableAt,
+    lease_owner: run.leaseOwner ?? null,
+    lease_expires_at: run.leaseExpiresAt ?? null,
+    history: '[]',
+    version: run.version ?? null,
+    correlation_id: run.correlationId ?? null,
+    created_at: now,
+    updated_at: now,
+    started_at: leased ? now : null,
+  }
+}
+
+function toEvent(row: Selectable<EventsTable>): EventRecord {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    name: row.name,
+    payload: decode(row.payload),
+    ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
+    ...(row.correlation_id === null ? {} : { correlationId: row.correlation_id }),
+    ...(row.source_run_id === null ? {} : { sourceRunId: row.source_run_id }),
+    createdAt: row.created_at,
+  }
+}
+
+const toSchedule = (row: Selectable<SchedulesTable>): ScheduleRecord => ({
+  name: row.name,
+  cron: row.cron,
+  ...(row.timezone === null ? {} : { timezone: row.timezone }),
+  nextAt: row.next_at,
+  ...(row.last_fired_at === null ? {} : { lastFiredAt: row.last_fired_at }),
+  missed: row.missed,
+  active: row.active === 1,
+})
+
+const toDeadLetter = (row: Selectable<DeadLettersTable>): DeadLetterRecord => ({
+  id: row.id,
+  runId: row.run_id,
+  kind: row.kind as RunKind,
+  name: row.name,
+  payload: decode(row.payload),
+  error: JSON.parse(row.error),
+  attempts: JSON.parse(row.attempts),
+  createdAt: row.created_at,
+})
+
+/** The event patterns that match an event name: `A.b` → `A.b`, `A.*`, `*.b`, `*`. */
+export function patternsFor(name: string): string[] {
+  const parts = name.split('.')
+  const out = new Set<string>(['*'])
+  for (let mask = 0; mask < 1 << parts.length; mask++) {
+    out.add(parts.map((part, i) => (mask & (1 << i) ? '*' : part)).join('.'))
+  }
+  return [...out]
+}
+
+export interface KyselyStoreOptions {
+  readonly kind: 'sqlite' | 'postgres'
+  readonly db: Kysely<Database>
+  /** Where the database is, for messages (never with a password). */
+  readonly where: string
+  readonly beforeMigrate?: () => Promise<void>
+}
+
+export class KyselyStore implements Store {
+  readonly kind: 'sqlite' | 'postgres'
+  private readonly db: Kysely<Database>
+  private readonly where: string
+  private readonly beforeMigrate?: () => Promise<void>
+
+  constructor(options: KyselyStoreOptions) {
+    this.kind = options.kind
+    this.db = options.db
+    this.where = options.where
+    if (options.beforeMigrate) this.beforeMigrate = options.beforeMigrate
+  }
+
+  async open(): Promise<void> {
+    await this.beforeMigrate?.()
+    await migrate(this.db as Kysely<unknown>, this.kind, this.where)
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy()
+  }
+
+  publish(event: NewEvent, runs: readonly NewRun[]) {
+    return this.db.transaction().execute(async (tx) => {
+      const inserted = await tx
+        .insertInto('bac_events')
+        .values({
+          id: event.id,
+          name: event.name,
+          payload: encode(event.payload),
+          idempotency_key: event.idempotencyKey ?? null,
+          correlation_id: event.correlationId ?? null,
+          source_run_id: event.sourceRunId ?? null,
+          created_at: event.createdAt,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst()
+      if (!inserted) {
+        let query = tx.selectFrom('bac_events').selectAll().where('id', '=', event.id)
+        if (event.idempotencyKey !== undefined) {
+          const key = event.idempotencyKey
+          query = tx
+            .selectFrom('bac_events')
+            .selectAll()
+            .where((eb) =>
+              eb.or([eb('id', '=', event.id), eb.and([eb('name', '=', event.name), eb('idempotency_key', '=', key)])]),
+            )
+        }
+        const first = await query.executeTakeFirstOrThrow()
+        return { event: toEvent(first), duplicate: true }
+      }
+      if (runs.length > 0) {
+        await tx
+          .insertInto('bac_runs')
+          .values(runs.map((run) => runRow(run, event.createdAt)))
+          .onConflict((oc) => oc.doNothing())
+          .execute()
+      }
+      return { event: toEvent(inserted), duplicate: false }
+    })
+  }
+
+  async enqueue(run: NewRun) {
+    const now = run.availableAt
+    const inserted = await this.db
+      .insertInto('bac_runs')
+      .values(runRow(run, now))
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst()
+    if (inserted) return { run: toRun(inserted), duplicate: false }
+    const first =
+      (await this.getRun(run.id)) ??
+      (run.idempotencyKey !== undefined ? await this.findRun(run.name, run.idempotencyKey) : undefined)
+    if (!first) throw new Error(`run ${run.id} could not be stored and no earlier run conflicts with it`)
+    return { run: first, duplicate: true }
+  }
+
+  claim(request: ClaimRequest): Promise<RunRecord[]> {
+    const { owner, now, limit, leaseMs, limits } = request
+    if (limit <= 0) return Promise.resolve([])
+    return this.db.transaction().execute(async (tx) => {
+      let candidates = tx
+        .selectFrom('bac_runs')
+        .select(['id', 'name', 'concurrency_key'])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('status', 'in', ['pending', 'waiting']), eb('available_at', '<=', now)]),
+            eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', now)]),
+          ]),
+        )
+        .orderBy('priority', 'desc')
+        .orderBy('available_at')
+        .limit(limits && limits.size > 0 ? limit * 4 : limit)
+      if (this.kind === 'postgres') candidates = candidates.forUpdate().skipLocked()
+      const rows = await candidates.execute()
+      const chosen = await this.withinLimits(tx, rows, limit, now, limits)
+      if (chosen.length === 0) return []
+      const claimed = await tx
+        .updateTable('bac_runs')
+        .set((eb) => ({
+          status: 'running',
+          lease_owner: owner,
+          lease_expires_at: now + leaseMs,
+          attempt: eb('attempt', '+', 1),
+          started_at: eb.fn.coalesce('started_at', sql.lit(now)),
+          updated_at: now,
+          wait: null,
+          wait_event: null,
+        }))
+        .where('id', 'in', chosen)
+        .returningAll()
+        .execute()
+      const order = new Map(chosen.map((id, i) => [id, i]))
+      return claimed.map(toRun).sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
+    })
+  }
+
+  /** Candidates that fit their concurrency limits, counting runs other workers hold too. */
+  private async withinLimits(
+    tx: Transaction<Database>,
+    rows: readonly { id: string; name: string; concurrency_key: string | null }[],
+    limit: number,
+    now: number,
+    limits: ReadonlyMap<string, number> | undefined,
+  ): Promise<string[]> {
+    if (!limits || limits.size === 0) return rows.slice(0, limit).map((r) => r.id)
+    const names = [...new Set(rows.map((r) => r.name).filter((name) => limits.has(name)))]
+    const slot = (name: string, key: string | null) => `${name}\u0000${key ?? ''}`
+    const running = new Map<string, number>()
+    if (names.length > 0) {
+      const counts = await tx
+        .selectFrom('bac_runs')
+        .select(['name', 'concurrency_key', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('status', '=', 'running')
+        .where('lease_expires_at', '>', now)
+        .where('name', 'in', names)
+        .groupBy(['name', 'concurrency_key'])
+        .execute()
+      for (const c of counts) running.set(slot(c.name, c.concurrency_key), Number(c.n))
+    }
+    const chosen: string[] = []
+    for (const row of rows) {
+      if (chosen.length >= limit) break
+      const max = limits.get(row.name)
+      if (max !== undefined) {
+        const key = slot(row.name, row.concurrency_key)
+        const n = running.get(key) ?? 0
+        if (n >= max) continue
+        running.set(key, n + 1)
+      }
+      chosen.push(row.id)
+    }
+    return chosen
+  }
+
+  async renewLeases(owner: string, ids: readonly string[], until: number): Promise<void> {
+    if (ids.length === 0) return
+    await this.db
+      .updateTable('bac_runs')
+      .set({ lease_expires_at: until })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .execute()
+  }
+
+  async releaseLeases(owner: string, ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return
+    await this.db
+      .updateTable('bac_runs')
+      .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .execute()
+  }
+
+  async releaseOwners(owners: readonly string[], now: number): Promise<number> {
+    if (owners.length === 0) return 0
+    const result = await this.db
+      .updateTable('bac_runs')
+      .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
+      .where('lease_owner', 'in', owners)
+      .where('status', '=', 'running')
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  async leaseOwners(now: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('bac_runs')
+      .select('lease_owner')
+      .distinct()
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '>', now)
+      .execute()
+    return rows.map((r) => r.lease_owner).filter((o): o is string => o !== null)
+  }
+
+  settle(id: string, owner: string, s: RunSettlement): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('bac_runs')
+        .selectAll()
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .where('status', '=', 'running')
+        .executeTakeFirst()
+      if (!row) return false
+      const history = s.failure ? [...JSON.parse(row.history), s.failure] : JSON.parse(row.history)
+      const final = s.status === 'completed' || s.status === 'failed'
+      await tx
+        .updateTable('bac_runs')
+        .set({
+          status: s.status,
+          result: s.result === undefined && s.status !== 'completed' ? row.result : encode(s.result),
+          error: s.error ? JSON.stringify(s.error) : s.status === 'completed' ? null : row.error,
+          available_at: s.availableAt ?? row.available_at,
+          wait: s.wait ? JSON.stringify(s.wait) : null,
+          wait_event: s.wait?.kind === 'event' ? s.wait.pattern : null,
+          failures: s.failure ? row.failures + 1 : row.failures,
+          history: JSON.stringify(history),
+          lease_owner: null,
+          lease_expires_at: null,
+          updated_at: s.now,
+          finished_at: final ? s.now : null,
+        })
+        .where('id', '=', id)
+        .execute()
+      if (s.status === 'failed' && s.deadLetterId) {
+        await tx
+          .insertInto('bac_dead_letters')
+          .values({
+            id: s.deadLetterId,
+            run_id: id,
+            kind: row.kind,
+            name: row.name,
+            payload: row.input,
+            error: JSON.stringify(s.error ?? { name: 'Error', message: 'failed' }),
+            attempts: JSON.stringify(history),
+            created_at: s.now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute()
+      }
+      return true
+    })
+  }
+
+  async wake(id: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('bac_runs')
+      .set({ available_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'waiting')
+      .where('available_at', '>', now)
+      .execute()
+  }
+
+  async wakeWaitingFor(eventName: string, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('bac_runs')
+      .set({ available_at: now, updated_at: now })
+      .where('status', '=', 'waiting')
+      .where('wait_event', 'in', patternsFor(eventName))
+      .where('available_at', '>', now)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  async nextAvailableAt(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('bac_runs')
+      .select((eb) => [
+        eb.fn.min<number>('available_at').filterWhere('status', 'in', ['pending', 'waiting']).as('due'),
+        eb.fn.min<number>('lease_expires_at').filterWhere('status', '=', 'running').as('lease'),
+      ])
+      .executeTakeFirst()
+    const times = [row?.due, row?.lease].filter((t): t is number => t !== null && t !== undefined).map(Number)
+    const next = times.length > 0 ? Math.min(...times) : undefined
+    return next === undefined || next >= NEVER ? undefined : next
+  }
+
+  async hasRunnable(now: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('bac_runs')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', 'in', ['pending', 'waiting']), eb('available_at', '<=', now)]),
+          eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', now)]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst()
+    return row !== undefined
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom('bac_runs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toRun(row) : undefined
+  }
+
+  async findRun(name: string, idempotencyKey: string): Promise<RunRecord | undefined> {
+    const row = await this.db
+      .selectFrom('bac_runs')
+      .selectAll()
+      .where('name', '=', name)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst()
+    return row ? toRun(row) : undefined
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    let q = this.db.selectFrom('bac_runs').selectAll()
+    if (query.status) q = q.where('status', '=', query.status)
+    if (query.name) q = q.where('name', '=', query.name)
+    if (query.kind) q = q.where('kind', '=', query.kind)
+    if (query.parentId) q = q.where('parent_id', '=', query.parentId)
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(query.limit ?? 100)
+      .execute()
+    return rows.map(toRun)
+  }
+
+  async steps(runId: string): Promise<StepRecord[]> {
+    const rows = await this.db.selectFrom('bac_steps').selectAll().where('run_id', '=', runId).execute()
+    return rows.map((row) => ({
+      runId: row.run_id,
+      key: row.key,
+      result: decode(row.result),
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    }))
+  }
+
+  async saveStep(step: StepRecord): Promise<StepRecord> {
+    const inserted = await this.db
+      .insertInto('bac_steps')
+      .values({
+        run_id: step.runId,
+        key: step.key,
+        result: encode(step.result),
+        started_at: step.startedAt,
+        finished_at: step.finishedAt,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('key')
+      .executeTakeFirst()
+    if (inserted) return step
+    const first = await this.db
+      .selectFrom('bac_steps')
+      .selectAll()
+      .where('run_id', '=', step.runId)
+      .where('key', '=', step.key)
+      .executeTakeFirstOrThrow()
+    return { ...step, result: decode(first.result), startedAt: first.started_at, finishedAt: first.finished_at }
+  }
+
+  async getEvent(id: string): Promise<EventRecord | undefined> {
+    const row = await this.db.selectFrom('bac_events').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toEvent(row) : undefined
+  }
+
+  async eventsAfter(names: readonly string[] | undefined, afterSeq: number, limit: number): Promise<EventRecord[]> {
+    let q = this.db.selectFrom('bac_events').selectAll().where('seq', '>', afterSeq)
+    if (names) q = q.where('name', 'in', names.length > 0 ? names : [''])
+    const rows = await q.orderBy('seq').limit(limit).execute()
+    return rows.map(toEvent)
+  }
+
+  async lastEventSeq(): Promise<number> {
+    const row = await this.db
+      .selectFrom('bac_events')
+      .select((eb) => eb.fn.max<number>('seq').as('seq'))
+      .executeTakeFirst()
+    return Number(row?.seq ?? 0)
+  }
+
+  async listDeadLetters(limit = 100): Promise<DeadLetterRecord[]> {
+    const rows = await this.db.selectFrom('bac_dead_letters').selectAll().orderBy('created_at', 'desc').limit(limit).execute()
+    return rows.map(toDeadLetter)
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
+    const row = await this.db.selectFrom('bac_dead_letters').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toDeadLetter(row) : undefined
+  }
+
+  replayDeadLetter(id: string, now: number): Promise<RunRecord | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const letter = await tx.deleteFrom('bac_dead_letters').where('id', '=', id).returning('run_id').executeTakeFirst()
+      if (!letter) return undefined
+      const run = await tx
+        .updateTable('bac_runs')
+        .set({
+          status: 'pending',
+          failures: 0,
+          error: null,
+          available_at: now,
+          finished_at: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          updated_at: now,
+        })
+        .where('id', '=', letter.run_id)
+        .returningAll()
+        .executeTakeFirst()
+      return run ? toRun(run) : undefined
+    })
+  }
+
+  discardDeadLetter(id: string, now: number): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const letter = await tx.deleteFrom('bac_dead_letters').where('id', '=', id).returning('run_id').executeTakeFirst()
+      if (!letter) return false
+      await tx
+        .updateTable('bac_runs')
+        .set({ status: 'discarded', updated_at: now })
+        .where('id', '=', letter.run_id)
+        .execute()
+      return true
+    })
+  }
+
+  syncSchedules(declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[]): Promise<ScheduleRecord[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = new Map((await tx.selectFrom('bac_schedules').selectAll().execute()).map((r) => [r.name, r]))
+      for (const schedule of declared) {
+        const known = existing.get(schedule.name)
+        const timezone = schedule.timezone ?? null
+        if (known && known.cron === schedule.cron && known.timezone === timezone) {
+          if (known.active !== 1) {
+            await tx.updateTable('bac_schedules').set({ active: 1 }).where('name', '=', schedule.name).execute()
+          }
+          continue
+        }
+        await tx
+          .insertInto('bac_schedules')
+          .values({ name: schedule.name, cron: schedule.cron, timezone, next_at: schedule.nextAt, missed: 0, active: 1 })
+          .onConflict((oc) =>
+            oc.column('name').doUpdateSet({ cron: schedule.cron, timezone, next_at: schedule.nextAt, active: 1 }),
+          )
+          .execute()
+      }
+      const names = declared.map((s) => s.name)
+      let retire = tx.updateTable('bac_schedules').set({ active: 0 })
+      if (names.length > 0) retire = retire.where('name', 'not in', names)
+      await retire.execute()
+      return (await tx.selectFrom('bac_schedules').selectAll().orderBy('name').execute()).map(toSchedule)
+    })
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return (await this.db.selectFrom('bac_schedules').selectAll().orderBy('name').execute()).map(toSchedule)
+  }
+
+  fireSchedule(
+    name: string,
+    expectedNextAt: number,
+    update: { readonly nextAt: number; readonly firedAt: number; readonly missed: number },
+    run: NewRun,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const moved = await tx
+        .updateTable('bac_schedules')
+        .set((eb) => ({
+          next_at: update.nextAt,
+          last_fired_at: update.firedAt,
+          missed: eb('missed', '+', update.missed),
+        }))
+        .where('name', '=', name)
+        .where('next_at', '=', expectedNextAt)
+        .where('active', '=', 1)
+        .executeTakeFirst()
+      if (Number(moved.numUpdatedRows) === 0) return false
+      await tx
+        .insertInto('bac_runs')
+        .values(runRow(run, update.firedAt))
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+      return true
+    })
+  }
+}

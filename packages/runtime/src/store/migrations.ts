@@ -1,0 +1,147 @@
+/**
+ * Versioned schema migrations, run by kysely's Migrator on `open()` (under its lock, so many
+ * workers starting at once migrate once). A database that has a migration this code does not
+ * know was migrated by a newer bac: opening it is refused with a message saying so.
+ *
+ * @example
+ * await migrate(db, 'postgres', 'postgres://…')
+ */
+import { type Kysely, type Migration, Migrator, sql } from 'kysely'
+
+type Dialect = 'sqlite' | 'postgres'
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const big = dialect === 'postgres' ? 'bigint' : 'integer'
+  return {
+    '0001_core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('bac_events')
+          .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('idempotency_key', 'text')
+          .addColumn('correlation_id', 'text')
+          .addColumn('source_run_id', 'text')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('bac_events_name_seq').on('bac_events').columns(['name', 'seq']).execute()
+        await db.schema
+          .createIndex('bac_events_idempotency')
+          .on('bac_events')
+          .columns(['name', 'idempotency_key'])
+          .unique()
+          .where(sql.ref('idempotency_key'), 'is not', null)
+          .execute()
+
+        await db.schema
+          .createTable('bac_runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('input', 'text', (c) => c.notNull())
+          .addColumn('result', 'text')
+          .addColumn('error', 'text')
+          .addColumn('event_id', 'text')
+          .addColumn('parent_id', 'text')
+          .addColumn('idempotency_key', 'text')
+          .addColumn('concurrency_key', 'text')
+          .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('attempt', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('available_at', big, (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_expires_at', big)
+          .addColumn('wait_event', 'text')
+          .addColumn('wait', 'text')
+          .addColumn('history', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('version', 'text')
+          .addColumn('correlation_id', 'text')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addColumn('started_at', big)
+          .addColumn('finished_at', big)
+          .execute()
+        await db.schema.createIndex('bac_runs_runnable').on('bac_runs').columns(['status', 'available_at']).execute()
+        await db.schema.createIndex('bac_runs_leases').on('bac_runs').columns(['status', 'lease_expires_at']).execute()
+        await db.schema.createIndex('bac_runs_parent').on('bac_runs').column('parent_id').execute()
+        await db.schema.createIndex('bac_runs_wait_event').on('bac_runs').column('wait_event').execute()
+        await db.schema
+          .createIndex('bac_runs_idempotency')
+          .on('bac_runs')
+          .columns(['name', 'idempotency_key'])
+          .unique()
+          .where(sql.ref('idempotency_key'), 'is not', null)
+          .execute()
+
+        await db.schema
+          .createTable('bac_steps')
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('result', 'text', (c) => c.notNull())
+          .addColumn('started_at', big, (c) => c.notNull())
+          .addColumn('finished_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('bac_steps_pk', ['run_id', 'key'])
+          .execute()
+
+        await db.schema
+          .createTable('bac_schedules')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('cron', 'text', (c) => c.notNull())
+          .addColumn('timezone', 'text')
+          .addColumn('next_at', big, (c) => c.notNull())
+          .addColumn('last_fired_at', big)
+          .addColumn('missed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute()
+
+        await db.schema
+          .createTable('bac_dead_letters')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull().unique())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('error', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute()
+      },
+    },
+  }
+}
+
+/** Latest migration name this code knows (for messages and tests). */
+export const LATEST_MIGRATION = '0001_core'
+
+export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: string): Promise<void> {
+  // Kysely looks for its migration tables in any schema; name ours (the connection's current
+  // one) so that several bac databases can live in schemas of one PostgreSQL database.
+  const schema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+    migrationTableName: 'bac_migration',
+    migrationLockTableName: 'bac_migration_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (!error) return
+  const message = (error as Error).message ?? String(error)
+  const missing = /previously executed migration (\S+) is missing/.exec(message)
+  if (missing) {
+    throw new Error(
+      `the bac database at ${where} was migrated by a newer version of bac (it has migration ${missing[1]}, ` +
+        `this version knows up to ${LATEST_MIGRATION}); upgrade bac, or point it at another database`,
+    )
+  }
+  const failed = results?.find((r) => r.status === 'Error')
+  throw new Error(`migrating the bac database at ${where} failed${failed ? ` in ${failed.migrationName}` : ''}: ${message}`)
+}

@@ -1,0 +1,49 @@
+/**
+ * The PostgreSQL store: many runtime workers, on one or many machines, share one database.
+ * Workers claim runs with `FOR UPDATE SKIP LOCKED`, so none claims what another holds.
+ *
+ * @example
+ * const store = postgres({ url: process.env.DATABASE_URL })
+ */
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { KyselyStore } from '../kysely-store.ts'
+import type { Database as Schema } from '../schema.ts'
+import type { Store } from '../store.ts'
+
+export interface PostgresOptions {
+  /** A `postgres://` connection string. */
+  readonly url: string
+  /** Connections in the pool (default 10). */
+  readonly max?: number
+}
+
+const INT8 = 20
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '<unparseable postgres url>'
+  }
+}
+
+export function postgres(options: PostgresOptions): Store {
+  if (typeof options?.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
+    throw new Error(`postgres(): url must be a postgres:// connection string, got ${JSON.stringify(options?.url && redactUrl(options.url))}`)
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    // Times and sequence numbers are int8; they fit in a JavaScript number.
+    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+  })
+  return new KyselyStore({
+    kind: 'postgres',
+    db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
+    where: redactUrl(options.url),
+  })
+}

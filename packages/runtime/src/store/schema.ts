@@ -1,0 +1,80 @@
+/** The tables of the store, as kysely sees them. Times are epoch milliseconds. */
+import type { Generated } from 'kysely'
+
+export interface RunsTable {
+  id: string
+  kind: string
+  name: string
+  status: string
+  input: string
+  result: string | null
+  error: string | null
+  event_id: string | null
+  parent_id: string | null
+  idempotency_key: string | null
+  concurrency_key: string | null
+  priority: number
+  attempt: number
+  failures: number
+  available_at: number
+  lease_owner: string | null
+  lease_expires_at: number | null
+  /** The event pattern a waiting run waits for (indexed, for wake-ups). */
+  wait_event: string | null
+  wait: string | null
+  history: string
+  version: string | null
+  correlation_id: string | null
+  created_at: number
+  updated_at: number
+  started_at: number | null
+  finished_at: number | null
+}
+
+export interface EventsTable {
+  seq: Generated<number>
+  id: string
+  name: string
+  payload: string
+  idempotency_key: string | null
+  correlation_id: string | null
+  source_run_id: string | null
+  created_at: number
+}
+
+export interface StepsTable {
+  run_id: string
+  key: string
+  result: string
+  started_at: number
+  finished_at: number
+}
+
+export interface SchedulesTable {
+  name: string
+  cron: string
+  timezone: string | null
+  next_at: number
+  last_fired_at: number | null
+  missed: number
+  active: number
+}
+
+export interface DeadLettersTable {
+  id: string
+  run_id: string
+  kind: string
+  name: string
+  payload: string
+  error: string
+  attempts: string
+  created_at: number
+}
+
+export interface Database {
+  bac_runs: RunsTable
+  bac_events: EventsTable
+  bac_steps: StepsTable
+  bac_schedules: SchedulesTable
+  bac_dead_letters: DeadLettersTable
+}

@@ -1,0 +1,264 @@
+/** The contract every `Store` keeps, run against SQLite and (with BAC_TEST_POSTGRES_URL) PostgreSQL. */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { NEVER, patternsFor } from './kysely-store.ts'
+import { sqlite } from './sqlite/sqlite-store.ts'
+import type { NewRun, Store } from './store.ts'
+import { announcePostgresSkip, tempFile, testStores } from './test-stores.fixture.ts'
+
+beforeAll(announcePostgresSkip)
+
+const T0 = 1_800_000_000_000
+let counter = 0
+const run = (over: Partial<NewRun> = {}): NewRun => ({
+  id: `run-${++counter}`,
+  kind: 'handler',
+  name: 'h',
+  input: { n: counter },
+  availableAt: T0,
+  ...over,
+})
+
+describe.each(testStores)('the $name store', ({ make }) => {
+  let store: Store
+  const open = async () => {
+    store = await make()
+    await store.open()
+    return store
+  }
+  afterEach(async () => {
+    await store?.close()
+  })
+
+  it('publishes an event with its runs in one step, and only once', async () => {
+    await open()
+    const at = new Date(T0)
+    const first = await store.publish(
+      { id: 'e1', name: 'Order.created', payload: { at, total: 10, note: undefined }, createdAt: T0 },
+      [run({ id: 'r1', idempotencyKey: 'event:e1' }), run({ id: 'r2', name: 'h2', idempotencyKey: 'event:e1' })],
+    )
+    expect(first.duplicate).toBe(false)
+    expect(first.event).toMatchObject({ id: 'e1', name: 'Order.created', seq: expect.any(Number) })
+    expect((first.event.payload as { at: Date }).at).toEqual(at)
+    expect((first.event.payload as { at: Date }).at).toBeInstanceOf(Date)
+    const again = await store.publish({ id: 'e1', name: 'Order.created', payload: {}, createdAt: T0 }, [run({ id: 'r3' })])
+    expect(again).toMatchObject({ duplicate: true, event: { id: 'e1' } })
+    expect((await store.listRuns()).map((r) => r.id).sort()).toEqual(['r1', 'r2'])
+  })
+
+  it('treats a second event with the same name and idempotency key as the first', async () => {
+    await open()
+    await store.publish({ id: 'e1', name: 'Order.created', payload: 1, idempotencyKey: 'k', createdAt: T0 }, [])
+    const second = await store.publish({ id: 'e2', name: 'Order.created', payload: 2, idempotencyKey: 'k', createdAt: T0 }, [])
+    expect(second).toMatchObject({ duplicate: true, event: { id: 'e1', payload: 1 } })
+    const other = await store.publish({ id: 'e3', name: 'Order.paid', payload: 3, idempotencyKey: 'k', createdAt: T0 }, [])
+    expect(other.duplicate).toBe(false)
+    expect(await store.lastEventSeq()).toBe(other.event.seq)
+    expect((await store.eventsAfter(['Order.created', 'Order.paid'], 0, 10)).map((e) => e.id)).toEqual(['e1', 'e3'])
+    expect((await store.eventsAfter(undefined, first(await store.eventsAfter(undefined, 0, 1)), 10)).map((e) => e.id)).toEqual(['e3'])
+  })
+
+  it('enqueues a run once per id and per name and idempotency key', async () => {
+    await open()
+    const a = await store.enqueue(run({ id: 'a', name: 'Email.send', idempotencyKey: 'k' }))
+    const b = await store.enqueue(run({ id: 'b', name: 'Email.send', idempotencyKey: 'k' }))
+    const c = await store.enqueue(run({ id: 'a', name: 'Other' }))
+    expect([a.duplicate, b.duplicate, c.duplicate]).toEqual([false, true, true])
+    expect(b.run.id).toBe('a')
+    expect(await store.findRun('Email.send', 'k')).toMatchObject({ id: 'a', status: 'pending' })
+  })
+
+  it('claims due runs by priority, leases them, and reclaims expired leases', async () => {
+    await open()
+    await store.enqueue(run({ id: 'low', priority: 0, availableAt: T0 }))
+    await store.enqueue(run({ id: 'high', priority: 10, availableAt: T0 + 5 }))
+    await store.enqueue(run({ id: 'later', availableAt: T0 + 60_000 }))
+    const claimed = await store.claim({ owner: 'w1', now: T0 + 10, limit: 5, leaseMs: 1000 })
+    expect(claimed.map((r) => [r.id, r.status, r.leaseOwner, r.leaseExpiresAt, r.attempt])).toEqual([
+      ['high', 'running', 'w1', T0 + 1010, 1],
+      ['low', 'running', 'w1', T0 + 1010, 1],
+    ])
+    expect(await store.claim({ owner: 'w2', now: T0 + 20, limit: 5, leaseMs: 1000 })).toEqual([])
+    expect(await store.nextAvailableAt()).toBe(T0 + 1010)
+    await store.renewLeases('w1', ['high'], T0 + 5000)
+    const reclaimed = await store.claim({ owner: 'w2', now: T0 + 2000, limit: 5, leaseMs: 1000 })
+    expect(reclaimed.map((r) => [r.id, r.leaseOwner, r.attempt])).toEqual([['low', 'w2', 2]])
+    expect(await store.settle('low', 'w1', { status: 'completed', result: 1, now: T0 + 2001 })).toBe(false)
+    expect(await store.settle('low', 'w2', { status: 'completed', result: 1, now: T0 + 2001 })).toBe(true)
+  })
+
+  it('never lets two concurrent claimers take the same run', async () => {
+    await open()
+    for (let i = 0; i < 40; i++) await store.enqueue(run({ id: `c${i}` }))
+    const rounds = await Promise.all(
+      ['w1', 'w2', 'w3', 'w4'].map((owner) => store.claim({ owner, now: T0, limit: 15, leaseMs: 60_000 })),
+    )
+    const ids = rounds.flat().map((r) => r.id)
+    expect(ids).toHaveLength(40)
+    expect(new Set(ids).size).toBe(40)
+  })
+
+  it('keeps to concurrency limits per name and per key, counting every worker’s runs', async () => {
+    await open()
+    for (const [id, key] of [
+      ['a1', 'A'],
+      ['a2', 'A'],
+      ['b1', 'B'],
+      ['a3', 'A'],
+    ] as const) {
+      await store.enqueue(run({ id, name: 'limited', concurrencyKey: key }))
+    }
+    await store.enqueue(run({ id: 'free', name: 'free' }))
+    const limits = new Map([['limited', 1]])
+    const first = await store.claim({ owner: 'w1', now: T0, limit: 10, leaseMs: 60_000, limits })
+    expect(first.map((r) => r.id).sort()).toEqual(['a1', 'b1', 'free'])
+    const second = await store.claim({ owner: 'w2', now: T0, limit: 10, leaseMs: 60_000, limits })
+    expect(second).toEqual([])
+    await store.settle('a1', 'w1', { status: 'completed', now: T0 })
+    const third = await store.claim({ owner: 'w2', now: T0, limit: 10, leaseMs: 60_000, limits })
+    expect(third.map((r) => r.id)).toEqual(['a2'])
+  })
+
+  it('settles runs: completes, waits, retries with history, and files dead letters', async () => {
+    await open()
+    await store.enqueue(run({ id: 'x', input: { order: 1 } }))
+    await store.claim({ owner: 'w', now: T0, limit: 1, leaseMs: 1000 })
+    const error = { name: 'Error', message: 'boom', stack: 'Error: boom\n    at x' }
+    await store.settle('x', 'w', {
+      status: 'waiting',
+      availableAt: T0 + 500,
+      wait: { kind: 'retry', until: T0 + 500 },
+      failure: { attempt: 1, at: T0, error },
+      error,
+      now: T0,
+    })
+    expect(await store.getRun('x')).toMatchObject({ status: 'waiting', failures: 1, availableAt: T0 + 500, wait: { kind: 'retry' } })
+    await store.claim({ owner: 'w', now: T0 + 500, limit: 1, leaseMs: 1000 })
+    await store.settle('x', 'w', {
+      status: 'failed',
+      error,
+      failure: { attempt: 2, at: T0 + 500, error },
+      deadLetterId: 'dl1',
+      now: T0 + 501,
+    })
+    const failed = await store.getRun('x')
+    expect(failed).toMatchObject({ status: 'failed', failures: 2, finishedAt: T0 + 501, error })
+    expect(failed?.history.map((h) => h.attempt)).toEqual([1, 2])
+    const [letter] = await store.listDeadLetters()
+    expect(letter).toMatchObject({ id: 'dl1', runId: 'x', name: 'h', payload: { order: 1 }, error })
+    expect(letter?.attempts).toHaveLength(2)
+
+    const replayed = await store.replayDeadLetter('dl1', T0 + 1000)
+    expect(replayed).toMatchObject({ status: 'pending', failures: 0, availableAt: T0 + 1000 })
+    expect(await store.listDeadLetters()).toEqual([])
+    expect(await store.replayDeadLetter('dl1', T0 + 1000)).toBeUndefined()
+
+    await store.claim({ owner: 'w', now: T0 + 1000, limit: 1, leaseMs: 1000 })
+    await store.settle('x', 'w', { status: 'failed', error, deadLetterId: 'dl2', now: T0 + 1001 })
+    expect(await store.discardDeadLetter('dl2', T0 + 1002)).toBe(true)
+    expect(await store.getRun('x')).toMatchObject({ status: 'discarded' })
+    expect(await store.discardDeadLetter('dl2', T0 + 1002)).toBe(false)
+  })
+
+  it('wakes runs waiting for an event by any matching pattern, and waiting parents', async () => {
+    await open()
+    for (const [id, pattern] of [
+      ['w-exact', 'Order.shipped'],
+      ['w-noun', 'Order.*'],
+      ['w-verb', '*.shipped'],
+      ['w-other', 'Payment.failed'],
+    ] as const) {
+      await store.enqueue(run({ id }))
+      await store.claim({ owner: 'w', now: T0, limit: 1, leaseMs: 1000 })
+      await store.settle(id, 'w', { status: 'waiting', availableAt: NEVER, wait: { kind: 'event', pattern }, now: T0 })
+    }
+    expect(await store.nextAvailableAt()).toBeUndefined()
+    expect(await store.wakeWaitingFor('Order.shipped', T0 + 1)).toBe(3)
+    const woken = await store.claim({ owner: 'w', now: T0 + 1, limit: 10, leaseMs: 1000 })
+    expect(woken.map((r) => r.id).sort()).toEqual(['w-exact', 'w-noun', 'w-verb'])
+    await store.wake('w-other', T0 + 2)
+    expect(await store.hasRunnable(T0 + 2)).toBe(true)
+    expect(patternsFor('A.b')).toEqual(['*', 'A.b', '*.b', 'A.*', '*.*'])
+  })
+
+  it('stores a step once: the first result wins', async () => {
+    await open()
+    await store.saveStep({ runId: 'r', key: 'charge', result: { id: 'ch_1', at: new Date(T0) }, startedAt: T0, finishedAt: T0 + 1 })
+    const second = await store.saveStep({ runId: 'r', key: 'charge', result: { id: 'ch_2' }, startedAt: T0 + 2, finishedAt: T0 + 3 })
+    expect(second.result).toEqual({ id: 'ch_1', at: new Date(T0) })
+    expect((await store.steps('r')).map((s) => [s.key, s.result])).toEqual([['charge', { id: 'ch_1', at: new Date(T0) }]])
+  })
+
+  it('releases the leases of owners that are gone, and of a stopping worker', async () => {
+    await open()
+    await store.enqueue(run({ id: 'a' }))
+    await store.enqueue(run({ id: 'b' }))
+    await store.claim({ owner: 'dead', now: T0, limit: 1, leaseMs: 60_000 })
+    await store.claim({ owner: 'alive', now: T0, limit: 1, leaseMs: 60_000 })
+    expect((await store.leaseOwners(T0)).sort()).toEqual(['alive', 'dead'])
+    expect(await store.releaseOwners(['dead'], T0 + 1)).toBe(1)
+    expect((await store.claim({ owner: 'new', now: T0 + 1, limit: 5, leaseMs: 1000 })).map((r) => r.id)).toEqual(['a'])
+    await store.releaseLeases('alive', ['b'], T0 + 2)
+    expect((await store.getRun('b'))?.status).toBe('pending')
+  })
+
+  it('syncs schedules and fires each tick once', async () => {
+    await open()
+    const synced = await store.syncSchedules([
+      { name: 'daily', cron: '0 0 * * *', nextAt: T0 + 100 },
+      { name: 'hourly', cron: '0 * * * *', timezone: 'Europe/Berlin', nextAt: T0 + 50 },
+    ])
+    expect(synced.map((s) => [s.name, s.nextAt, s.active])).toEqual([
+      ['daily', T0 + 100, true],
+      ['hourly', T0 + 50, true],
+    ])
+    const tick = run({ id: 'tick-1', kind: 'schedule', name: 'daily', idempotencyKey: `tick:${T0 + 100}` })
+    expect(await store.fireSchedule('daily', T0 + 100, { nextAt: T0 + 200, firedAt: T0 + 100, missed: 2 }, tick)).toBe(true)
+    expect(
+      await store.fireSchedule('daily', T0 + 100, { nextAt: T0 + 200, firedAt: T0 + 100, missed: 0 }, { ...tick, id: 'tick-2' }),
+    ).toBe(false)
+    expect((await store.listRuns({ kind: 'schedule' })).map((r) => r.id)).toEqual(['tick-1'])
+    const kept = await store.syncSchedules([
+      { name: 'daily', cron: '0 0 * * *', nextAt: T0 + 999 },
+      { name: 'weekly', cron: '0 0 * * 1', nextAt: T0 + 700 },
+    ])
+    expect(kept.map((s) => [s.name, s.nextAt, s.active, s.missed, s.lastFiredAt])).toEqual([
+      ['daily', T0 + 200, true, 2, T0 + 100],
+      ['hourly', T0 + 50, false, 0, undefined],
+      ['weekly', T0 + 700, true, 0, undefined],
+    ])
+    const changed = await store.syncSchedules([{ name: 'daily', cron: '0 6 * * *', nextAt: T0 + 300 }])
+    expect(changed.find((s) => s.name === 'daily')?.nextAt).toBe(T0 + 300)
+  })
+})
+
+describe('migrations', () => {
+  it('refuse a database migrated by a newer bac', async () => {
+    const file = tempFile()
+    const first = sqlite({ file })
+    await first.open()
+    await first.close()
+    const Database = (await import('better-sqlite3')).default
+    const raw = new Database(file)
+    raw.prepare('INSERT INTO bac_migration (name, timestamp) VALUES (?, ?)').run('9999_future', new Date().toISOString())
+    raw.close()
+    const second = sqlite({ file })
+    await expect(second.open()).rejects.toThrow(
+      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0001_core\); upgrade bac/,
+    )
+    await second.close()
+  })
+
+  it('create the database file and its directory on first use, and reopen it', async () => {
+    const file = `${tempFile('x')}/nested/dir/dev.db`
+    const store = sqlite({ file })
+    await store.open()
+    await store.enqueue({ id: 'kept', kind: 'handler', name: 'h', input: 1, availableAt: T0 })
+    await store.close()
+    const again = sqlite({ file })
+    await again.open()
+    expect((await again.getRun('kept'))?.input).toBe(1)
+    await again.close()
+  })
+})
+
+const first = (events: readonly { seq: number }[]): number => events[0]?.seq ?? 0

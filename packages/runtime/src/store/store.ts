@@ -1,0 +1,245 @@
+/**
+ * The `Store` port: the durable state of a business — events, runs, steps, schedules, dead
+ * letters. It is the source of truth; in-process queues only cache it. Implementations:
+ * SQLite (`sqlite()`, the embedded default) and PostgreSQL (`postgres()`, many workers on one
+ * database), both through kysely and one shared implementation, tested by one contract suite.
+ *
+ * Values (payloads, inputs, results) go in and come out as JavaScript values; the store
+ * encodes them (Dates, `undefined`, Maps survive a round trip).
+ *
+ * @example
+ * const store = sqlite({ file: '.bac/dev.db' })
+ * await store.open()
+ */
+
+export type RunKind = 'handler' | 'operation' | 'schedule' | 'saga' | 'composition' | 'agent'
+
+/**
+ * - `pending`: runnable from `availableAt`.
+ * - `running`: leased by a worker until `leaseExpiresAt`.
+ * - `waiting`: suspended (sleep, retry backoff, an event, a child run) until `availableAt` or a wake-up.
+ * - `completed`, `failed` (in the dead-letter queue), `discarded` (removed from it): final.
+ */
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'discarded'
+
+export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'discarded']
+
+export interface ErrorInfo {
+  readonly name: string
+  readonly message: string
+  readonly stack?: string
+  readonly code?: string
+  readonly retryable?: boolean
+}
+
+export interface AttemptRecord {
+  readonly attempt: number
+  readonly at: number
+  readonly error: ErrorInfo
+}
+
+/** Why a waiting run waits. */
+export type Wait =
+  | { readonly kind: 'sleep'; readonly until: number }
+  | { readonly kind: 'retry'; readonly until: number }
+  | { readonly kind: 'event'; readonly pattern: string; readonly deadline?: number }
+  | { readonly kind: 'run'; readonly runId: string }
+
+export interface RunRecord {
+  readonly id: string
+  readonly kind: RunKind
+  readonly name: string
+  readonly status: RunStatus
+  readonly input: unknown
+  readonly result?: unknown
+  readonly error?: ErrorInfo
+  readonly eventId?: string
+  readonly parentId?: string
+  readonly idempotencyKey?: string
+  readonly concurrencyKey?: string
+  readonly priority: number
+  /** Executions started (claims), including ones a crash cut short. */
+  readonly attempt: number
+  /** Executions that threw; the retry budget counts these. */
+  readonly failures: number
+  readonly availableAt: number
+  readonly leaseOwner?: string
+  readonly leaseExpiresAt?: number
+  readonly wait?: Wait
+  readonly history: readonly AttemptRecord[]
+  readonly version?: string
+  readonly correlationId?: string
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly startedAt?: number
+  readonly finishedAt?: number
+}
+
+export interface NewRun {
+  readonly id: string
+  readonly kind: RunKind
+  readonly name: string
+  readonly input: unknown
+  readonly eventId?: string
+  readonly parentId?: string
+  readonly idempotencyKey?: string
+  readonly concurrencyKey?: string
+  readonly priority?: number
+  readonly availableAt: number
+  readonly version?: string
+  readonly correlationId?: string
+  /** Create the run already leased by this owner (it is about to run inline). */
+  readonly leaseOwner?: string
+  readonly leaseExpiresAt?: number
+}
+
+export interface EventRecord {
+  /** Monotonic position in the event log. */
+  readonly seq: number
+  readonly id: string
+  readonly name: string
+  readonly payload: unknown
+  readonly idempotencyKey?: string
+  readonly correlationId?: string
+  readonly sourceRunId?: string
+  readonly createdAt: number
+}
+
+export interface NewEvent {
+  readonly id: string
+  readonly name: string
+  readonly payload: unknown
+  readonly idempotencyKey?: string
+  readonly correlationId?: string
+  readonly sourceRunId?: string
+  readonly createdAt: number
+}
+
+export interface StepRecord {
+  readonly runId: string
+  readonly key: string
+  readonly result: unknown
+  readonly startedAt: number
+  readonly finishedAt: number
+}
+
+export interface ScheduleRecord {
+  readonly name: string
+  readonly cron: string
+  readonly timezone?: string
+  readonly nextAt: number
+  readonly lastFiredAt?: number
+  /** Firings skipped because the runtime was down (recorded, not replayed). */
+  readonly missed: number
+  readonly active: boolean
+}
+
+export interface DeadLetterRecord {
+  readonly id: string
+  readonly runId: string
+  readonly kind: RunKind
+  readonly name: string
+  readonly payload: unknown
+  readonly error: ErrorInfo
+  readonly attempts: readonly AttemptRecord[]
+  readonly createdAt: number
+}
+
+export interface ClaimRequest {
+  readonly owner: string
+  readonly now: number
+  readonly limit: number
+  readonly leaseMs: number
+  /** Per-run-name concurrency limits (with a key: per key). */
+  readonly limits?: ReadonlyMap<string, number>
+}
+
+/** A change to a run the caller holds the lease of. */
+export interface RunSettlement {
+  readonly status: 'completed' | 'waiting' | 'failed' | 'pending'
+  readonly result?: unknown
+  readonly error?: ErrorInfo
+  readonly availableAt?: number
+  readonly wait?: Wait
+  /** Count a failure and record it in the run's history. */
+  readonly failure?: AttemptRecord
+  /** For `failed`: the dead letter to file. */
+  readonly deadLetterId?: string
+  readonly now: number
+}
+
+export interface RunQuery {
+  readonly status?: RunStatus
+  readonly name?: string
+  readonly kind?: RunKind
+  readonly parentId?: string
+  readonly limit?: number
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+  /** Connect and bring the schema up to date; refuses a database migrated by a newer bac. */
+  open(): Promise<void>
+  close(): Promise<void>
+
+  /**
+   * Persist an event and the runs it fans out to, in one transaction. A duplicate (same id, or
+   * same name and idempotency key) writes nothing and returns the first event.
+   */
+  publish(event: NewEvent, runs: readonly NewRun[]): Promise<{ readonly event: EventRecord; readonly duplicate: boolean }>
+  /** Persist a run; a duplicate (same id, or same name and idempotency key) returns the first. */
+  enqueue(run: NewRun): Promise<{ readonly run: RunRecord; readonly duplicate: boolean }>
+  /** Lease up to `limit` runnable runs: due pending/waiting ones, and running ones whose lease expired. */
+  claim(request: ClaimRequest): Promise<RunRecord[]>
+  renewLeases(owner: string, ids: readonly string[], until: number): Promise<void>
+  /** Give leased runs back, runnable at once (a stopping worker). */
+  releaseLeases(owner: string, ids: readonly string[], now: number): Promise<void>
+  /** Leases held by owners that are gone: make their runs runnable now. */
+  releaseOwners(owners: readonly string[], now: number): Promise<number>
+  /** Owners holding unexpired leases. */
+  leaseOwners(now: number): Promise<string[]>
+  /** Move a run this owner leases to its next state; `false` if the lease was lost. */
+  settle(id: string, owner: string, settlement: RunSettlement): Promise<boolean>
+  /** Make a waiting run runnable now (its child finished, its event came). */
+  wake(id: string, now: number): Promise<void>
+  /** Wake runs waiting for an event of this name. */
+  wakeWaitingFor(eventName: string, now: number): Promise<number>
+  /** The earliest future time a run becomes runnable. */
+  nextAvailableAt(): Promise<number | undefined>
+  /** Whether any run is runnable at `now` (for drain). */
+  hasRunnable(now: number): Promise<boolean>
+
+  getRun(id: string): Promise<RunRecord | undefined>
+  findRun(name: string, idempotencyKey: string): Promise<RunRecord | undefined>
+  listRuns(query?: RunQuery): Promise<RunRecord[]>
+
+  steps(runId: string): Promise<StepRecord[]>
+  /** Store a finished step; if it is already stored, keep and return the first. */
+  saveStep(step: StepRecord): Promise<StepRecord>
+
+  getEvent(id: string): Promise<EventRecord | undefined>
+  /** Events whose name is one of `names`, after position `afterSeq`, oldest first. */
+  eventsAfter(names: readonly string[] | undefined, afterSeq: number, limit: number): Promise<EventRecord[]>
+  lastEventSeq(): Promise<number>
+
+  listDeadLetters(limit?: number): Promise<DeadLetterRecord[]>
+  getDeadLetter(id: string): Promise<DeadLetterRecord | undefined>
+  /** Remove the dead letter and make its run runnable again with a fresh retry budget. */
+  replayDeadLetter(id: string, now: number): Promise<RunRecord | undefined>
+  /** Remove the dead letter and mark its run discarded. */
+  discardDeadLetter(id: string, now: number): Promise<boolean>
+
+  /** Make the stored schedules match the declared ones (keeping each one's next tick when unchanged). */
+  syncSchedules(declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[]): Promise<ScheduleRecord[]>
+  listSchedules(): Promise<ScheduleRecord[]>
+  /**
+   * Fire one tick: if the schedule's next tick is still `expectedNextAt`, move it on and
+   * enqueue the run, atomically. `false` when another worker fired it first.
+   */
+  fireSchedule(
+    name: string,
+    expectedNextAt: number,
+    update: { readonly nextAt: number; readonly firedAt: number; readonly missed: number },
+    run: NewRun,
+  ): Promise<boolean>
+}

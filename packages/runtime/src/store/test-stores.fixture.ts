@@ -1,0 +1,52 @@
+/**
+ * The stores every contract and runtime test runs against: SQLite always, PostgreSQL when
+ * `BAC_TEST_POSTGRES_URL` is set (CI sets it). Each store gets a fresh file or a fresh schema.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { postgres } from './postgres/postgres-store.ts'
+import { sqlite } from './sqlite/sqlite-store.ts'
+import type { Store } from './store.ts'
+
+export const POSTGRES_URL = process.env.BAC_TEST_POSTGRES_URL
+
+let announced = false
+
+/** One visible line when PostgreSQL tests are skipped, saying how to run them. */
+export function announcePostgresSkip(): void {
+  if (POSTGRES_URL || announced) return
+  announced = true
+  console.info(
+    'PostgreSQL store tests skipped: set BAC_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test to run them (CI always does).',
+  )
+}
+
+export interface TestStore {
+  readonly name: 'sqlite' | 'postgres'
+  /** A new, empty store (not opened). */
+  make(): Promise<Store>
+}
+
+export function tempFile(name = 'bac.db'): string {
+  return join(mkdtempSync(join(tmpdir(), 'bac-test-')), name)
+}
+
+/** A connection string to a new, empty schema of the test database. */
+export async function freshPostgresUrl(): Promise<string> {
+  if (!POSTGRES_URL) throw new Error('BAC_TEST_POSTGRES_URL is not set')
+  const schema = `bac_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  await client.query(`CREATE SCHEMA ${schema}`)
+  await client.end()
+  const url = new URL(POSTGRES_URL)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return url.toString()
+}
+
+export const testStores: readonly TestStore[] = [
+  { name: 'sqlite', make: async () => sqlite({ file: tempFile(), synchronous: 'normal' }) },
+  ...(POSTGRES_URL ? [{ name: 'postgres' as const, make: async () => postgres({ url: await freshPostgresUrl() }) }] : []),
+]
