@@ -2,6 +2,28 @@
  * `@bac/runtime`: executes a business definition durably.
  *
  * @example
- * import { load } from '@bac/runtime'
+ * import { createRuntime, load } from '@bac/runtime'
+ * import { sqlite } from '@bac/runtime/sqlite'
  */
+export type { Clock, Timer } from './clock/clock.ts'
+export { realClock } from './clock/real-clock.ts'
+export { type VirtualClock, virtualClock } from './clock/virtual-clock.ts'
+export { RuntimeStateError, TimeoutError, UnknownOperationError, UnknownTargetError } from './errors.ts'
+export { type JsonLoggerOptions, jsonLogger, type LogLevel } from './json-logger.ts'
 export { type LoadOptions, load, resolveEntry } from './load.ts'
+export { backoff, DEFAULT_RETRY, retryDecision } from './retry-policy.ts'
+export { createRuntime, type RunDetail, type Runtime, type RuntimeOptions } from './runtime.ts'
+export type {
+  AttemptRecord,
+  DeadLetterRecord,
+  ErrorInfo,
+  EventRecord,
+  RunKind,
+  RunQuery,
+  RunRecord,
+  RunStatus,
+  ScheduleRecord,
+  StepRecord,
+  Store,
+  Wait,
+} from './store/store.ts'

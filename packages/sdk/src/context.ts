@@ -38,8 +38,8 @@ export interface RunInfo {
 
 /** Options of `ctx.step`. */
 export interface StepOptions {
+  /** Time limit of the step's function; exceeding it fails the run's attempt (which is retried). */
   readonly timeout?: Duration
-  readonly retry?: number | { readonly attempts?: number }
 }
 
 /** Options of `waitForEvent`. */
@@ -71,6 +71,8 @@ export type ExecutableKind = 'saga' | 'composition' | 'agent'
 export interface Context {
   /** The run this code belongs to; `undefined` outside a run (e.g. in an HTTP endpoint). */
   readonly run?: RunInfo
+  /** Aborted when the run's attempt times out or the runtime stops; pass it to fetch and friends. */
+  readonly signal?: AbortSignal
   /** Publish an event, or call the operation that implements this verb. */
   send(event: string, payload: unknown, options?: SendOptions): Promise<unknown>
   /** Call an operation of a service by service name or key. */

@@ -82,3 +82,16 @@ export class NoRuntimeError extends BacError {
   }
 }
 export const isNoRuntimeError = (e: unknown): e is NoRuntimeError => hasCode(e, 'BAC_NO_RUNTIME')
+
+/**
+ * Throw it to fail a run at once, without retrying: the cause will not go away by trying
+ * again (a declined card, an unknown customer). The run goes to the dead-letter queue.
+ *
+ * @example
+ * if (!customer) throw new NonRetryableError(`no customer ${id}`)
+ */
+export class NonRetryableError extends BacError {
+  readonly code: string = 'BAC_NON_RETRYABLE'
+  override readonly retryable = false
+}
+export const isNonRetryableError = (e: unknown): e is NonRetryableError => hasCode(e, 'BAC_NON_RETRYABLE')

@@ -20,6 +20,7 @@ export type {
   CallOptions,
   Context,
   EventEnvelope,
+  ExecutableKind,
   RunInfo,
   StepOptions,
   WaitForEventOptions,
@@ -32,8 +33,10 @@ export {
   BacError,
   DeclarationError,
   isDeclarationError,
+  isNonRetryableError,
   isNoRuntimeError,
   isValidationError,
+  NonRetryableError,
   NoRuntimeError,
   ValidationError,
   type ValidationIssue,
@@ -43,7 +46,7 @@ export { every, type Job, type ScheduleBuilder, type ScheduleOptions } from './e
 export { type LogFields, type Logger, log } from './logger.ts'
 export type { Labels, Metric, MetricDefinition, MetricKind, MetricRecorder } from './metric.ts'
 export { type Handler, on } from './on.ts'
-export type { HandlerInput, PolicyInput, RetryInput } from './options.ts'
+export type { HandlerInput, HandlerOptions, PolicyInput, PolicyOptions, RetryInput, RetryOptions } from './options.ts'
 export { matches } from './pattern.ts'
 export { type EventRef, isRef, type Ref, ref, type SendOptions } from './ref.ts'
 export type { Saga, SagaInput, SagaStep } from './saga.ts'

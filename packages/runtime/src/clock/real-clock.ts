@@ -15,7 +15,10 @@ export const realClock: Clock = {
   setTimer(fn, ms): Timer {
     let handle: NodeJS.Timeout
     const arm = (remaining: number) => {
-      handle = setTimeout(() => (remaining > MAX_DELAY ? arm(remaining - MAX_DELAY) : fn()), Math.min(remaining, MAX_DELAY))
+      handle = setTimeout(
+        () => (remaining > MAX_DELAY ? arm(remaining - MAX_DELAY) : fn()),
+        Math.min(remaining, MAX_DELAY),
+      )
       handle.unref()
     }
     arm(Math.max(0, ms))

@@ -6,7 +6,7 @@
  * @example
  * new KyselyStore({ kind: 'sqlite', db, where: '.bac/dev.db' })
  */
-import { type Insertable, type Kysely, type Selectable, type Transaction, sql } from 'kysely'
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely'
 import { decode, encode } from '../codec.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
@@ -120,6 +120,13 @@ const toDeadLetter = (row: Selectable<DeadLettersTable>): DeadLetterRecord => ({
   attempts: JSON.parse(row.attempts),
   createdAt: row.created_at,
 })
+
+/** The key a waiting run is woken by (see `Store.wakeWaiters`). */
+export function waitKey(wait: Wait): string | null {
+  if (wait.kind === 'event') return wait.pattern
+  if (wait.kind === 'run') return `run:${wait.runId}`
+  return null
+}
 
 /** The event patterns that match an event name: `A.b` → `A.b`, `A.*`, `*.b`, `*`. */
 export function patternsFor(name: string): string[] {
@@ -360,7 +367,7 @@ export class KyselyStore implements Store {
           error: s.error ? JSON.stringify(s.error) : s.status === 'completed' ? null : row.error,
           available_at: s.availableAt ?? row.available_at,
           wait: s.wait ? JSON.stringify(s.wait) : null,
-          wait_event: s.wait?.kind === 'event' ? s.wait.pattern : null,
+          wait_event: s.wait ? waitKey(s.wait) : null,
           failures: s.failure ? row.failures + 1 : row.failures,
           history: JSON.stringify(history),
           lease_owner: null,
@@ -390,22 +397,13 @@ export class KyselyStore implements Store {
     })
   }
 
-  async wake(id: string, now: number): Promise<void> {
-    await this.db
-      .updateTable('bac_runs')
-      .set({ available_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'waiting')
-      .where('available_at', '>', now)
-      .execute()
-  }
-
-  async wakeWaitingFor(eventName: string, now: number): Promise<number> {
+  async wakeWaiters(keys: readonly string[], now: number): Promise<number> {
+    if (keys.length === 0) return 0
     const result = await this.db
       .updateTable('bac_runs')
       .set({ available_at: now, updated_at: now })
       .where('status', '=', 'waiting')
-      .where('wait_event', 'in', patternsFor(eventName))
+      .where('wait_event', 'in', keys)
       .where('available_at', '>', now)
       .executeTakeFirst()
     return Number(result.numUpdatedRows)
@@ -492,7 +490,7 @@ export class KyselyStore implements Store {
       .onConflict((oc) => oc.doNothing())
       .returning('key')
       .executeTakeFirst()
-    if (inserted) return step
+    if (inserted) return { ...step, result: decode(encode(step.result)) }
     const first = await this.db
       .selectFrom('bac_steps')
       .selectAll()
@@ -523,7 +521,12 @@ export class KyselyStore implements Store {
   }
 
   async listDeadLetters(limit = 100): Promise<DeadLetterRecord[]> {
-    const rows = await this.db.selectFrom('bac_dead_letters').selectAll().orderBy('created_at', 'desc').limit(limit).execute()
+    const rows = await this.db
+      .selectFrom('bac_dead_letters')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute()
     return rows.map(toDeadLetter)
   }
 
@@ -568,7 +571,9 @@ export class KyselyStore implements Store {
     })
   }
 
-  syncSchedules(declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[]): Promise<ScheduleRecord[]> {
+  syncSchedules(
+    declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[],
+  ): Promise<ScheduleRecord[]> {
     return this.db.transaction().execute(async (tx) => {
       const existing = new Map((await tx.selectFrom('bac_schedules').selectAll().execute()).map((r) => [r.name, r]))
       for (const schedule of declared) {
@@ -582,7 +587,14 @@ export class KyselyStore implements Store {
         }
         await tx
           .insertInto('bac_schedules')
-          .values({ name: schedule.name, cron: schedule.cron, timezone, next_at: schedule.nextAt, missed: 0, active: 1 })
+          .values({
+            name: schedule.name,
+            cron: schedule.cron,
+            timezone,
+            next_at: schedule.nextAt,
+            missed: 0,
+            active: 1,
+          })
           .onConflict((oc) =>
             oc.column('name').doUpdateSet({ cron: schedule.cron, timezone, next_at: schedule.nextAt, active: 1 }),
           )

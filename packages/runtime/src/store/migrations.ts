@@ -143,5 +143,7 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: stri
     )
   }
   const failed = results?.find((r) => r.status === 'Error')
-  throw new Error(`migrating the bac database at ${where} failed${failed ? ` in ${failed.migrationName}` : ''}: ${message}`)
+  throw new Error(
+    `migrating the bac database at ${where} failed${failed ? ` in ${failed.migrationName}` : ''}: ${message}`,
+  )
 }

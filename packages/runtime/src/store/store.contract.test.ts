@@ -40,7 +40,9 @@ describe.each(testStores)('the $name store', ({ make }) => {
     expect(first.event).toMatchObject({ id: 'e1', name: 'Order.created', seq: expect.any(Number) })
     expect((first.event.payload as { at: Date }).at).toEqual(at)
     expect((first.event.payload as { at: Date }).at).toBeInstanceOf(Date)
-    const again = await store.publish({ id: 'e1', name: 'Order.created', payload: {}, createdAt: T0 }, [run({ id: 'r3' })])
+    const again = await store.publish({ id: 'e1', name: 'Order.created', payload: {}, createdAt: T0 }, [
+      run({ id: 'r3' }),
+    ])
     expect(again).toMatchObject({ duplicate: true, event: { id: 'e1' } })
     expect((await store.listRuns()).map((r) => r.id).sort()).toEqual(['r1', 'r2'])
   })
@@ -48,13 +50,21 @@ describe.each(testStores)('the $name store', ({ make }) => {
   it('treats a second event with the same name and idempotency key as the first', async () => {
     await open()
     await store.publish({ id: 'e1', name: 'Order.created', payload: 1, idempotencyKey: 'k', createdAt: T0 }, [])
-    const second = await store.publish({ id: 'e2', name: 'Order.created', payload: 2, idempotencyKey: 'k', createdAt: T0 }, [])
+    const second = await store.publish(
+      { id: 'e2', name: 'Order.created', payload: 2, idempotencyKey: 'k', createdAt: T0 },
+      [],
+    )
     expect(second).toMatchObject({ duplicate: true, event: { id: 'e1', payload: 1 } })
-    const other = await store.publish({ id: 'e3', name: 'Order.paid', payload: 3, idempotencyKey: 'k', createdAt: T0 }, [])
+    const other = await store.publish(
+      { id: 'e3', name: 'Order.paid', payload: 3, idempotencyKey: 'k', createdAt: T0 },
+      [],
+    )
     expect(other.duplicate).toBe(false)
     expect(await store.lastEventSeq()).toBe(other.event.seq)
     expect((await store.eventsAfter(['Order.created', 'Order.paid'], 0, 10)).map((e) => e.id)).toEqual(['e1', 'e3'])
-    expect((await store.eventsAfter(undefined, first(await store.eventsAfter(undefined, 0, 1)), 10)).map((e) => e.id)).toEqual(['e3'])
+    expect(
+      (await store.eventsAfter(undefined, first(await store.eventsAfter(undefined, 0, 1)), 10)).map((e) => e.id),
+    ).toEqual(['e3'])
   })
 
   it('enqueues a run once per id and per name and idempotency key', async () => {
@@ -131,7 +141,12 @@ describe.each(testStores)('the $name store', ({ make }) => {
       error,
       now: T0,
     })
-    expect(await store.getRun('x')).toMatchObject({ status: 'waiting', failures: 1, availableAt: T0 + 500, wait: { kind: 'retry' } })
+    expect(await store.getRun('x')).toMatchObject({
+      status: 'waiting',
+      failures: 1,
+      availableAt: T0 + 500,
+      wait: { kind: 'retry' },
+    })
     await store.claim({ owner: 'w', now: T0 + 500, limit: 1, leaseMs: 1000 })
     await store.settle('x', 'w', {
       status: 'failed',
@@ -169,23 +184,51 @@ describe.each(testStores)('the $name store', ({ make }) => {
     ] as const) {
       await store.enqueue(run({ id }))
       await store.claim({ owner: 'w', now: T0, limit: 1, leaseMs: 1000 })
-      await store.settle(id, 'w', { status: 'waiting', availableAt: NEVER, wait: { kind: 'event', pattern }, now: T0 })
+      await store.settle(id, 'w', {
+        status: 'waiting',
+        availableAt: NEVER,
+        wait: { kind: 'event', pattern, afterSeq: 0 },
+        now: T0,
+      })
     }
     expect(await store.nextAvailableAt()).toBeUndefined()
-    expect(await store.wakeWaitingFor('Order.shipped', T0 + 1)).toBe(3)
+    expect(await store.wakeWaiters(patternsFor('Order.shipped'), T0 + 1)).toBe(3)
     const woken = await store.claim({ owner: 'w', now: T0 + 1, limit: 10, leaseMs: 1000 })
     expect(woken.map((r) => r.id).sort()).toEqual(['w-exact', 'w-noun', 'w-verb'])
-    await store.wake('w-other', T0 + 2)
+    await store.enqueue(run({ id: 'parent' }))
+    await store.claim({ owner: 'w', now: T0 + 1, limit: 1, leaseMs: 1000 })
+    await store.settle('parent', 'w', {
+      status: 'waiting',
+      availableAt: NEVER,
+      wait: { kind: 'run', runId: 'child' },
+      now: T0 + 1,
+    })
+    expect(await store.hasRunnable(T0 + 2)).toBe(false)
+    expect(await store.wakeWaiters(['run:child'], T0 + 2)).toBe(1)
     expect(await store.hasRunnable(T0 + 2)).toBe(true)
     expect(patternsFor('A.b')).toEqual(['*', 'A.b', '*.b', 'A.*', '*.*'])
   })
 
   it('stores a step once: the first result wins', async () => {
     await open()
-    await store.saveStep({ runId: 'r', key: 'charge', result: { id: 'ch_1', at: new Date(T0) }, startedAt: T0, finishedAt: T0 + 1 })
-    const second = await store.saveStep({ runId: 'r', key: 'charge', result: { id: 'ch_2' }, startedAt: T0 + 2, finishedAt: T0 + 3 })
+    await store.saveStep({
+      runId: 'r',
+      key: 'charge',
+      result: { id: 'ch_1', at: new Date(T0) },
+      startedAt: T0,
+      finishedAt: T0 + 1,
+    })
+    const second = await store.saveStep({
+      runId: 'r',
+      key: 'charge',
+      result: { id: 'ch_2' },
+      startedAt: T0 + 2,
+      finishedAt: T0 + 3,
+    })
     expect(second.result).toEqual({ id: 'ch_1', at: new Date(T0) })
-    expect((await store.steps('r')).map((s) => [s.key, s.result])).toEqual([['charge', { id: 'ch_1', at: new Date(T0) }]])
+    expect((await store.steps('r')).map((s) => [s.key, s.result])).toEqual([
+      ['charge', { id: 'ch_1', at: new Date(T0) }],
+    ])
   })
 
   it('releases the leases of owners that are gone, and of a stopping worker', async () => {
@@ -212,9 +255,16 @@ describe.each(testStores)('the $name store', ({ make }) => {
       ['hourly', T0 + 50, true],
     ])
     const tick = run({ id: 'tick-1', kind: 'schedule', name: 'daily', idempotencyKey: `tick:${T0 + 100}` })
-    expect(await store.fireSchedule('daily', T0 + 100, { nextAt: T0 + 200, firedAt: T0 + 100, missed: 2 }, tick)).toBe(true)
+    expect(await store.fireSchedule('daily', T0 + 100, { nextAt: T0 + 200, firedAt: T0 + 100, missed: 2 }, tick)).toBe(
+      true,
+    )
     expect(
-      await store.fireSchedule('daily', T0 + 100, { nextAt: T0 + 200, firedAt: T0 + 100, missed: 0 }, { ...tick, id: 'tick-2' }),
+      await store.fireSchedule(
+        'daily',
+        T0 + 100,
+        { nextAt: T0 + 200, firedAt: T0 + 100, missed: 0 },
+        { ...tick, id: 'tick-2' },
+      ),
     ).toBe(false)
     expect((await store.listRuns({ kind: 'schedule' })).map((r) => r.id)).toEqual(['tick-1'])
     const kept = await store.syncSchedules([
@@ -239,7 +289,9 @@ describe('migrations', () => {
     await first.close()
     const Database = (await import('better-sqlite3')).default
     const raw = new Database(file)
-    raw.prepare('INSERT INTO bac_migration (name, timestamp) VALUES (?, ?)').run('9999_future', new Date().toISOString())
+    raw
+      .prepare('INSERT INTO bac_migration (name, timestamp) VALUES (?, ?)')
+      .run('9999_future', new Date().toISOString())
     raw.close()
     const second = sqlite({ file })
     await expect(second.open()).rejects.toThrow(

@@ -42,7 +42,7 @@ export interface AttemptRecord {
 export type Wait =
   | { readonly kind: 'sleep'; readonly until: number }
   | { readonly kind: 'retry'; readonly until: number }
-  | { readonly kind: 'event'; readonly pattern: string; readonly deadline?: number }
+  | { readonly kind: 'event'; readonly pattern: string; readonly deadline?: number; readonly afterSeq: number }
   | { readonly kind: 'run'; readonly runId: string }
 
 export interface RunRecord {
@@ -186,7 +186,10 @@ export interface Store {
    * Persist an event and the runs it fans out to, in one transaction. A duplicate (same id, or
    * same name and idempotency key) writes nothing and returns the first event.
    */
-  publish(event: NewEvent, runs: readonly NewRun[]): Promise<{ readonly event: EventRecord; readonly duplicate: boolean }>
+  publish(
+    event: NewEvent,
+    runs: readonly NewRun[],
+  ): Promise<{ readonly event: EventRecord; readonly duplicate: boolean }>
   /** Persist a run; a duplicate (same id, or same name and idempotency key) returns the first. */
   enqueue(run: NewRun): Promise<{ readonly run: RunRecord; readonly duplicate: boolean }>
   /** Lease up to `limit` runnable runs: due pending/waiting ones, and running ones whose lease expired. */
@@ -200,10 +203,11 @@ export interface Store {
   leaseOwners(now: number): Promise<string[]>
   /** Move a run this owner leases to its next state; `false` if the lease was lost. */
   settle(id: string, owner: string, settlement: RunSettlement): Promise<boolean>
-  /** Make a waiting run runnable now (its child finished, its event came). */
-  wake(id: string, now: number): Promise<void>
-  /** Wake runs waiting for an event of this name. */
-  wakeWaitingFor(eventName: string, now: number): Promise<number>
+  /**
+   * Make runs waiting on any of these keys runnable now: an event pattern (`Order.*`) for
+   * `waitForEvent`, `run:<id>` for a parent waiting on a child.
+   */
+  wakeWaiters(keys: readonly string[], now: number): Promise<number>
   /** The earliest future time a run becomes runnable. */
   nextAvailableAt(): Promise<number | undefined>
   /** Whether any run is runnable at `now` (for drain). */
@@ -230,7 +234,9 @@ export interface Store {
   discardDeadLetter(id: string, now: number): Promise<boolean>
 
   /** Make the stored schedules match the declared ones (keeping each one's next tick when unchanged). */
-  syncSchedules(declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[]): Promise<ScheduleRecord[]>
+  syncSchedules(
+    declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[],
+  ): Promise<ScheduleRecord[]>
   listSchedules(): Promise<ScheduleRecord[]>
   /**
    * Fire one tick: if the schedule's next tick is still `expectedNextAt`, move it on and

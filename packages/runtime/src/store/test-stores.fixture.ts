@@ -48,5 +48,7 @@ export async function freshPostgresUrl(): Promise<string> {
 
 export const testStores: readonly TestStore[] = [
   { name: 'sqlite', make: async () => sqlite({ file: tempFile(), synchronous: 'normal' }) },
-  ...(POSTGRES_URL ? [{ name: 'postgres' as const, make: async () => postgres({ url: await freshPostgresUrl() }) }] : []),
+  ...(POSTGRES_URL
+    ? [{ name: 'postgres' as const, make: async () => postgres({ url: await freshPostgresUrl() }) }]
+    : []),
 ]

@@ -33,13 +33,18 @@ export function redactUrl(url: string): string {
 
 export function postgres(options: PostgresOptions): Store {
   if (typeof options?.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
-    throw new Error(`postgres(): url must be a postgres:// connection string, got ${JSON.stringify(options?.url && redactUrl(options.url))}`)
+    throw new Error(
+      `postgres(): url must be a postgres:// connection string, got ${JSON.stringify(options?.url && redactUrl(options.url))}`,
+    )
   }
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 10,
     // Times and sequence numbers are int8; they fit in a JavaScript number.
-    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
   })
   return new KyselyStore({
     kind: 'postgres',

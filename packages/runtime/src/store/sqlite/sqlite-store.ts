@@ -34,5 +34,9 @@ export function sqlite(options: SqliteOptions = {}): Store {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const database = new Database(file)
   sqlitePragmas(database, options.synchronous ?? 'full')
-  return new KyselyStore({ kind: 'sqlite', db: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }), where: file })
+  return new KyselyStore({
+    kind: 'sqlite',
+    db: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }),
+    where: file,
+  })
 }

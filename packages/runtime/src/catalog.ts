@@ -1,0 +1,118 @@
+/**
+ * What a business offers, indexed for the runtime: handlers by event, operations by verb and by
+ * service (with version routing), schedules by name, and the name each kind of run is stored
+ * under so a run can find its code again after a restart.
+ *
+ * @example
+ * const catalog = new Catalog(business)
+ * catalog.operationForVerb('Email.send', '^2')  // the highest 2.x EmailService's send
+ */
+import type {
+  BusinessDefinition,
+  HandlerDefinition,
+  OperationDefinition,
+  ScheduleDefinition,
+  ServiceDefinition,
+} from '@bac/sdk'
+import { matches } from '@bac/sdk'
+import semver from 'semver'
+import { UnknownOperationError } from './errors.ts'
+
+export interface ResolvedOperation {
+  readonly service: ServiceDefinition
+  readonly operation: OperationDefinition
+  /** The run name: `EmailService.send`, or `EmailService.send@2.1.0` for a versioned service. */
+  readonly runName: string
+}
+
+export class Catalog {
+  private readonly handlers = new Map<string, HandlerDefinition>()
+  private readonly schedules = new Map<string, ScheduleDefinition>()
+  private readonly operationsByRunName = new Map<string, ResolvedOperation>()
+  /** Concrete (non-router) services, by name and by key. */
+  private readonly services = new Map<string, ServiceDefinition[]>()
+
+  constructor(readonly business: BusinessDefinition) {
+    for (const handler of business.handlers) this.handlers.set(handler.name, handler)
+    for (const schedule of business.schedules) this.schedules.set(schedule.name, schedule)
+    for (const service of business.services) {
+      if (service.versions) continue
+      for (const alias of new Set([service.name, service.key])) {
+        this.services.set(alias, [...(this.services.get(alias) ?? []), service])
+      }
+      for (const operation of service.operations) {
+        const runName = `${service.key}.${operation.name}${service.version ? `@${service.version}` : ''}`
+        this.operationsByRunName.set(runName, { service, operation, runName })
+      }
+    }
+  }
+
+  handlersFor(eventName: string): HandlerDefinition[] {
+    return this.business.handlers.filter((h) => h.patterns.some((p) => matches(p, eventName)))
+  }
+
+  handler(name: string): HandlerDefinition | undefined {
+    return this.handlers.get(name)
+  }
+
+  schedule(name: string): ScheduleDefinition | undefined {
+    return this.schedules.get(name)
+  }
+
+  operationByRunName(runName: string): ResolvedOperation | undefined {
+    return this.operationsByRunName.get(runName)
+  }
+
+  /** The operation implementing `verb` (a public one), or `undefined` when the verb is an event. */
+  operationForVerb(verb: string, range?: string): ResolvedOperation | undefined {
+    const candidates = [...this.operationsByRunName.values()].filter(
+      (o) => o.operation.verb === verb && !o.operation.internal,
+    )
+    if (candidates.length === 0) return undefined
+    return this.pick(candidates, range, verb)
+  }
+
+  /** An operation by service (name or key) and operation name. */
+  operation(service: string, name: string, range?: string): ResolvedOperation {
+    const versions = this.services.get(service)
+    if (!versions) {
+      const known = [...new Set([...this.services.values()].flat().map((s) => s.key))]
+      throw new UnknownOperationError(
+        `no service "${service}" in business "${this.business.name}"; services: ${known.join(', ') || '(none)'}`,
+      )
+    }
+    const candidates = [...this.operationsByRunName.values()].filter(
+      (o) => versions.includes(o.service) && o.operation.name === name,
+    )
+    if (candidates.length === 0) {
+      const names = [...new Set(versions.flatMap((s) => s.operations.map((o) => o.name)))]
+      throw new UnknownOperationError(
+        `service "${service}" has no operation "${name}"; it has ${names.join(', ') || '(none)'}`,
+      )
+    }
+    return this.pick(candidates, range, `${service}.${name}`)
+  }
+
+  /** The highest version satisfying `range` (the highest of all when none is asked). */
+  private pick(candidates: ResolvedOperation[], range: string | undefined, what: string): ResolvedOperation {
+    const versioned = candidates.filter((c) => c.service.version)
+    if (versioned.length === 0) {
+      if (range !== undefined) {
+        throw new UnknownOperationError(`${what} is not versioned, so version "${range}" cannot be asked for`)
+      }
+      return candidates[0] as ResolvedOperation
+    }
+    if (range !== undefined && !semver.validRange(range)) {
+      throw new UnknownOperationError(`${what}: "${range}" is not a semver range such as '^1' or '2.x'`)
+    }
+    const fitting = versioned
+      .filter((c) => range === undefined || semver.satisfies(c.service.version as string, range))
+      .sort((a, b) => semver.rcompare(a.service.version as string, b.service.version as string))
+    const chosen = fitting[0]
+    if (!chosen) {
+      const available = versioned.map((c) => c.service.version).join(', ')
+      throw new UnknownOperationError(`no version of ${what} matches "${range}"; available: ${available}`)
+    }
+    return chosen
+  }
+}

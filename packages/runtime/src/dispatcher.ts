@@ -1,0 +1,187 @@
+/**
+ * The claim loop: keeps up to `concurrency` runs executing in this worker. It claims when
+ * work appears (a send in this process, a run finishing), when the earliest waiting run falls
+ * due (a timer on the clock), and — for stores other processes write to — every
+ * `pollInterval`. It renews the leases of what it executes, so a live worker keeps its runs
+ * and a dead one's are reclaimed once their leases expire.
+ *
+ * @example
+ * const dispatcher = new Dispatcher(engine, executor, { concurrency: 10 })
+ * dispatcher.start()
+ */
+import type { Timer } from './clock/clock.ts'
+import type { Engine } from './engine.ts'
+import type { Executor } from './executor.ts'
+import type { RunRecord } from './store/store.ts'
+
+export interface DispatcherOptions {
+  readonly concurrency: number
+  /** Look for work written by other processes this often (ms); off when undefined. */
+  readonly pollInterval?: number
+}
+
+export class Dispatcher {
+  private readonly running = new Map<string, Promise<void>>()
+  private pumping: Promise<void> | undefined
+  private again = false
+  private stopped = true
+  private wakeTimer: Timer | undefined
+  private wakeAt: number | undefined
+  private renewTimer: Timer | undefined
+  private pollTimer: Timer | undefined
+  private readonly onWork = () => this.kick()
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly executor: Executor,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return
+    this.stopped = false
+    this.engine.emitter.on('work', this.onWork)
+    this.executor.onStart = () => this.renewLater()
+    this.pollLater()
+    this.kick()
+  }
+
+  /** Claim and start what fits; resolves when this round of claiming is done. */
+  pump(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    if (this.pumping) {
+      this.again = true
+      return this.pumping
+    }
+    this.pumping = (async () => {
+      try {
+        do {
+          this.again = false
+          await this.claimRound()
+        } while (this.again && !this.stopped)
+        await this.armWakeTimer()
+      } catch (error) {
+        this.engine.log.error('claiming runs failed; will try again', { error: (error as Error).message })
+        this.retryLater()
+      } finally {
+        this.pumping = undefined
+      }
+    })()
+    return this.pumping
+  }
+
+  kick(): void {
+    void this.pump()
+  }
+
+  /** Until nothing this worker started is executing. */
+  async settle(): Promise<void> {
+    while (this.running.size > 0 || this.pumping) {
+      await Promise.all([...this.running.values(), this.pumping])
+    }
+  }
+
+  get executing(): number {
+    return this.running.size
+  }
+
+  /** Stop claiming; let executing runs finish for up to `graceMs`; give the rest back. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.engine.emitter.off('work', this.onWork)
+    for (const timer of [this.wakeTimer, this.renewTimer, this.pollTimer]) timer?.cancel()
+    await this.pumping
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs)
+    })
+    await Promise.race([Promise.all(this.running.values()), grace])
+    clearTimeout(timer)
+    const unfinished = [...this.executor.active.keys()]
+    if (unfinished.length > 0) {
+      this.executor.abortAll(new Error('the runtime is stopping'))
+      await this.engine.store.releaseLeases(this.engine.workerId, unfinished, this.engine.clock.now())
+      this.engine.log.warn('stopped with runs unfinished; they are released for the next start', {
+        runs: unfinished.length,
+      })
+    }
+  }
+
+  private async claimRound(): Promise<void> {
+    const { store, clock, workerId, leaseMs, limits } = this.engine
+    for (;;) {
+      const free = this.options.concurrency - this.running.size
+      if (free <= 0 || this.stopped) return
+      const claimed = await store.claim({ owner: workerId, now: clock.now(), limit: free, leaseMs, limits })
+      for (const run of claimed) this.begin(run)
+      if (claimed.length < free) return
+    }
+  }
+
+  private begin(run: RunRecord): void {
+    const execution = this.executor
+      .execute(run)
+      .catch((error: unknown) => {
+        this.engine.log.error('executing a run failed unexpectedly; its lease will expire and it will run again', {
+          run: run.id,
+          error: (error as Error).message,
+        })
+      })
+      .finally(() => {
+        this.running.delete(run.id)
+        this.kick()
+      })
+    this.running.set(run.id, execution)
+  }
+
+  private async armWakeTimer(): Promise<void> {
+    const { store, clock } = this.engine
+    const next = await store.nextAvailableAt()
+    const now = clock.now()
+    if (next === undefined || next <= now || this.stopped) return
+    if (this.wakeAt !== undefined && this.wakeAt <= next && this.wakeTimer) return
+    this.wakeTimer?.cancel()
+    this.wakeAt = next
+    this.wakeTimer = clock.setTimer(() => {
+      this.wakeTimer = undefined
+      this.wakeAt = undefined
+      this.kick()
+    }, next - now)
+  }
+
+  private retryLater(): void {
+    if (this.stopped) return
+    this.engine.clock.setTimer(() => this.kick(), 1000)
+  }
+
+  /** Renew leases every third of a lease while runs execute (the timer stops when none do). */
+  private renewLater(): void {
+    if (this.renewTimer || this.stopped) return
+    const { clock, leaseMs } = this.engine
+    this.renewTimer = clock.setTimer(
+      async () => {
+        this.renewTimer = undefined
+        const ids = [...this.executor.active.keys()]
+        if (this.stopped || ids.length === 0) return
+        try {
+          await this.engine.store.renewLeases(this.engine.workerId, ids, clock.now() + leaseMs)
+        } catch (error) {
+          this.engine.log.error('renewing leases failed', { error: (error as Error).message })
+        }
+        this.renewLater()
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    )
+  }
+
+  private pollLater(): void {
+    const every = this.options.pollInterval
+    if (every === undefined) return
+    this.pollTimer = this.engine.clock.setTimer(() => {
+      if (this.stopped) return
+      this.kick()
+      this.pollLater()
+    }, every)
+  }
+}

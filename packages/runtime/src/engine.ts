@@ -1,0 +1,222 @@
+/**
+ * The engine: what every part of a running business shares — store, clock, catalog, logger,
+ * this worker's identity — and the two ways work enters the store: publishing an event (which
+ * fans out to one run per matching handler, in the same transaction) and invoking an
+ * operation (one run, executed inline when this worker can, awaited otherwise).
+ *
+ * @example
+ * await engine.publish('Order.created', order, { idempotencyKey: order.id })
+ */
+import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
+import { validate } from '@bac/sdk/internal'
+import type { Catalog, ResolvedOperation } from './catalog.ts'
+import type { Clock, Timer } from './clock/clock.ts'
+import { createEmitter, type Emitter } from './emitter.ts'
+import { fromErrorInfo } from './errors.ts'
+import { newId } from './ids.ts'
+import { patternsFor } from './store/kysely-store.ts'
+import { type EventRecord, FINAL_STATUSES, type NewRun, type RunRecord, type Store } from './store/store.ts'
+
+export type EngineEvents = {
+  /** A run reached a final state or started waiting. */
+  settled: RunRecord
+  /** An event was stored. */
+  published: EventRecord
+  /** There may be work to claim. */
+  work: undefined
+}
+
+export interface EngineOptions {
+  readonly business: BusinessDefinition
+  readonly catalog: Catalog
+  readonly store: Store
+  readonly clock: Clock
+  readonly log: Logger
+  readonly workerId: string
+  readonly leaseMs: number
+  readonly version?: string
+  readonly random: () => number
+}
+
+/** The outcome of an operation call: its result, its error, or still running. */
+export type Outcome =
+  | { readonly state: 'completed'; readonly value: unknown }
+  | { readonly state: 'failed'; readonly error: Error }
+  | { readonly state: 'running'; readonly runId: string }
+
+export interface PublishOrigin {
+  /** A fixed id: deterministic for sends made inside a run. */
+  readonly id?: string
+  readonly sourceRunId?: string
+  readonly correlationId?: string
+}
+
+export interface InvokeOrigin {
+  readonly id?: string
+  readonly parentId?: string
+  readonly correlationId?: string
+  /** Run it in this worker now, when limits allow. */
+  readonly inline: boolean
+}
+
+export class Engine {
+  readonly business: BusinessDefinition
+  readonly catalog: Catalog
+  readonly store: Store
+  readonly clock: Clock
+  readonly log: Logger
+  readonly workerId: string
+  readonly leaseMs: number
+  readonly version?: string
+  readonly random: () => number
+  readonly emitter: Emitter<EngineEvents> = createEmitter<EngineEvents>()
+  /** Per-run-name concurrency limits, from handler and operation options. */
+  readonly limits = new Map<string, number>()
+  /** Executes a run this worker has leased (set by the runtime). */
+  execute: (run: RunRecord) => Promise<void> = async () => {
+    throw new Error('the engine has no executor')
+  }
+
+  constructor(options: EngineOptions) {
+    this.business = options.business
+    this.catalog = options.catalog
+    this.store = options.store
+    this.clock = options.clock
+    this.log = options.log
+    this.workerId = options.workerId
+    this.leaseMs = options.leaseMs
+    if (options.version) this.version = options.version
+    this.random = options.random
+    for (const handler of this.business.handlers) {
+      if (handler.options.concurrency) this.limits.set(handler.name, handler.options.concurrency.limit)
+    }
+  }
+
+  /** Store an event and its deliveries; resolves to the event's id (the first one's, for a duplicate). */
+  async publish(
+    name: string,
+    payload: unknown,
+    options: SendOptions = {},
+    origin: PublishOrigin = {},
+  ): Promise<string> {
+    const schema = this.business.events[name]
+    const data = schema ? validate(schema, payload, `${name} payload`) : payload
+    const now = this.clock.now()
+    const id = origin.id ?? newId()
+    const correlationId = origin.correlationId ?? (options.correlationId as string | undefined) ?? id
+    const availableAt = deliverAt(options.deliverAt, now)
+    const runs: NewRun[] = this.catalog.handlersFor(name).map((handler) => {
+      const { idempotencyKey, concurrency, priority } = handler.options
+      return {
+        id: newId(),
+        kind: 'handler',
+        name: handler.name,
+        input: data,
+        eventId: id,
+        idempotencyKey: idempotencyKey ? `key:${idempotencyKey(data)}` : `event:${id}`,
+        ...(concurrency?.key ? { concurrencyKey: concurrency.key(data) } : {}),
+        ...(priority === undefined ? {} : { priority }),
+        availableAt,
+        correlationId,
+        ...(this.version ? { version: this.version } : {}),
+      }
+    })
+    const { event, duplicate } = await this.store.publish(
+      {
+        id,
+        name,
+        payload: data,
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+        correlationId,
+        ...(origin.sourceRunId ? { sourceRunId: origin.sourceRunId } : {}),
+        createdAt: now,
+      },
+      runs,
+    )
+    if (!duplicate) {
+      // After the commit: wake runs waiting for this event (their own post-suspension check
+      // covers an event that lands while they are suspending).
+      await this.store.wakeWaiters(patternsFor(name), now)
+      this.emitter.emit('published', event)
+      this.emitter.emit('work', undefined)
+    }
+    return event.id
+  }
+
+  /** Validate the input, store the operation's run, and run it inline when allowed. */
+  async invoke(
+    target: ResolvedOperation,
+    input: unknown,
+    options: SendOptions,
+    origin: InvokeOrigin,
+  ): Promise<Outcome> {
+    const { operation, service, runName } = target
+    const label = `${service.key}.${operation.name} input`
+    const data = operation.input ? validate(operation.input, input, label) : input
+    const now = this.clock.now()
+    const inline = origin.inline && !this.limits.has(runName) && options.deliverAt === undefined
+    const { run, duplicate } = await this.store.enqueue({
+      id: origin.id ?? newId(),
+      kind: 'operation',
+      name: runName,
+      input: data,
+      ...(origin.parentId ? { parentId: origin.parentId } : {}),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(operation.options.priority === undefined ? {} : { priority: operation.options.priority }),
+      availableAt: deliverAt(options.deliverAt, now),
+      correlationId: origin.correlationId ?? (options.correlationId as string | undefined) ?? origin.id ?? runName,
+      ...(this.version ? { version: this.version } : {}),
+      ...(inline ? { leaseOwner: this.workerId, leaseExpiresAt: now + this.leaseMs } : {}),
+    })
+    if (!duplicate && inline) await this.execute(run)
+    else if (!duplicate) this.emitter.emit('work', undefined)
+    const latest = !duplicate && inline ? await this.store.getRun(run.id) : run
+    return outcomeOf(latest ?? run)
+  }
+
+  /** Resolve once the run is final (or reject with its error); for callers outside runs. */
+  async awaitRun(runId: string): Promise<unknown> {
+    for (;;) {
+      let listener: ((record: RunRecord) => void) | undefined
+      let timer: Timer | undefined
+      const changed = new Promise<void>((resolve) => {
+        listener = (record) => {
+          if (record.id === runId) resolve()
+        }
+        this.emitter.on('settled', listener)
+        // Another worker may finish it, unseen here: look again now and then.
+        timer = this.clock.setTimer(resolve, 1000)
+      })
+      try {
+        const run = await this.store.getRun(runId)
+        if (!run) throw new Error(`run ${runId} is not in the store`)
+        const outcome = outcomeOf(run)
+        if (outcome.state === 'completed') return outcome.value
+        if (outcome.state === 'failed') throw outcome.error
+        await changed
+      } finally {
+        if (listener) this.emitter.off('settled', listener)
+        timer?.cancel()
+      }
+    }
+  }
+}
+
+function deliverAt(when: SendOptions['deliverAt'], now: number): number {
+  if (when === undefined) return now
+  const at = when instanceof Date ? when.getTime() : typeof when === 'number' ? when : Date.parse(String(when))
+  if (Number.isNaN(at))
+    throw new TypeError(`deliverAt must be a Date, epoch milliseconds or an ISO date, got ${JSON.stringify(when)}`)
+  return Math.max(now, at)
+}
+
+export function outcomeOf(run: RunRecord): Outcome {
+  if (run.status === 'completed') return { state: 'completed', value: run.result }
+  if (FINAL_STATUSES.includes(run.status)) {
+    return {
+      state: 'failed',
+      error: fromErrorInfo(run.error ?? { name: 'Error', message: `run ${run.id} ${run.status}` }),
+    }
+  }
+  return { state: 'running', runId: run.id }
+}

@@ -1,0 +1,102 @@
+/**
+ * The context of code that runs outside any run: `rt.send` callers, `rt.run(fn)`, and (later)
+ * HTTP endpoints. Sends and calls are stored and run durably; there is no replay here, so a
+ * step just runs its function and `sleep` just waits.
+ *
+ * @example
+ * await rt.run(async () => send($.Order.created, order))
+ */
+import type {
+  Ai,
+  CacheControl,
+  CallOptions,
+  Context,
+  Db,
+  Duration,
+  EventEnvelope,
+  ExecutableKind,
+  Logger,
+  MetricDefinition,
+  MetricRecorder,
+  SendOptions,
+  WaitForEventOptions,
+} from '@bac/sdk'
+import { refPath, toMilliseconds } from '@bac/sdk/internal'
+import type { ResolvedOperation } from './catalog.ts'
+import type { Engine } from './engine.ts'
+import { RuntimeStateError, UnknownOperationError } from './errors.ts'
+import { subscription, unavailable } from './run-context.ts'
+
+export class OutsideContext implements Context {
+  readonly log: Logger
+
+  constructor(private readonly engine: Engine) {
+    this.log = engine.log
+  }
+
+  get db(): Db {
+    return unavailable('db')
+  }
+
+  get ai(): Ai {
+    return unavailable('ai')
+  }
+
+  get cache(): CacheControl {
+    return unavailable('the result cache')
+  }
+
+  metric(_definition: MetricDefinition): MetricRecorder {
+    return unavailable('metrics')
+  }
+
+  execute(kind: ExecutableKind, name: string, _input: unknown, _options?: CallOptions): Promise<unknown> {
+    return unavailable(`running ${kind} "${name}"`)
+  }
+
+  subscribe(pattern: string): AsyncIterable<EventEnvelope> {
+    return subscription(this.engine, pattern)
+  }
+
+  send(event: string, payload: unknown, options: SendOptions = {}): Promise<unknown> {
+    const name = refPath(event)
+    const operation = this.engine.catalog.operationForVerb(name, options.version)
+    if (operation) return this.invoke(operation, payload, options)
+    return this.engine.publish(name, payload, options)
+  }
+
+  call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    const resolved = this.engine.catalog.operation(service, operation, options.version)
+    if (resolved.operation.internal) {
+      throw new UnknownOperationError(`${resolved.service.key}.${operation} is internal to ${resolved.service.name}`)
+    }
+    return this.invoke(resolved, input, options)
+  }
+
+  async step<T>(_name: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    return (await fn()) as Awaited<T>
+  }
+
+  sleep(duration: Duration): Promise<void> {
+    const ms = toMilliseconds(duration, 'sleep()')
+    return new Promise((resolve) => this.engine.clock.setTimer(resolve, ms))
+  }
+
+  sleepUntil(when: Date | number | string): Promise<void> {
+    const at = new Date(when).getTime()
+    return new Promise((resolve) => this.engine.clock.setTimer(resolve, Math.max(0, at - this.engine.clock.now())))
+  }
+
+  waitForEvent<T>(event: string, _options?: WaitForEventOptions<T>): Promise<T | null> {
+    throw new RuntimeStateError(
+      `waitForEvent('${event}') waits durably, so it needs a run: call it in a handler or operation`,
+    )
+  }
+
+  private async invoke(target: ResolvedOperation, input: unknown, options: SendOptions): Promise<unknown> {
+    const outcome = await this.engine.invoke(target, input, options, { inline: true })
+    if (outcome.state === 'completed') return outcome.value
+    if (outcome.state === 'failed') throw outcome.error
+    return this.engine.awaitRun(outcome.runId)
+  }
+}

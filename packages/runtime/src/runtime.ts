@@ -1,0 +1,226 @@
+/**
+ * `createRuntime({ business, store, clock?, logger? })`: a business, running durably. Work is
+ * written to the store before it runs; the dispatcher claims and executes it with retries;
+ * schedules fire on time; after a crash, `start()` finds unfinished runs and resumes them
+ * from their last finished step.
+ *
+ * @example
+ * const rt = await createRuntime({ business: await load('./examples/shop'), store: sqlite({ file: '.bac/dev.db' }) })
+ * await rt.start()
+ * await rt.send($.Order.placed, order, { idempotencyKey: order.id })
+ * await rt.drain()
+ * await rt.stop()
+ */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
+import { bindContext, refPath } from '@bac/sdk/internal'
+import { Catalog } from './catalog.ts'
+import type { Clock } from './clock/clock.ts'
+import { realClock } from './clock/real-clock.ts'
+import type { VirtualClock } from './clock/virtual-clock.ts'
+import { Dispatcher } from './dispatcher.ts'
+import { Engine } from './engine.ts'
+import { RuntimeStateError } from './errors.ts'
+import { Executor } from './executor.ts'
+import { jsonLogger } from './json-logger.ts'
+import { OutsideContext } from './outside-context.ts'
+import { Scheduler } from './scheduler.ts'
+import { sqlite } from './store/sqlite/sqlite-store.ts'
+import type { DeadLetterRecord, RunQuery, RunRecord, StepRecord, Store } from './store/store.ts'
+import { trackStore } from './tracked-store.ts'
+
+export interface RuntimeOptions {
+  readonly business: BusinessDefinition
+  /** Default: SQLite at `.bac/dev.db`. */
+  readonly store?: Store
+  /** Default: the wall clock; tests pass `virtualClock()`. */
+  readonly clock?: Clock
+  /** Default: JSON lines on stderr at `LOG_LEVEL`. */
+  readonly logger?: Logger
+  /** Runs executing at once in this worker (default 10). */
+  readonly concurrency?: number
+  /** How long a claimed run is this worker's before others may take it over (default 30 s). */
+  readonly leaseMs?: number
+  /** Look for work other processes wrote this often, ms (default: 1000 on PostgreSQL, off on SQLite and virtual clocks). */
+  readonly pollInterval?: number | false
+  /** The deployed version runs are pinned to. */
+  readonly version?: string
+  /** How long `stop()` lets executing runs finish (default 10 s). */
+  readonly shutdownGrace?: number
+  readonly workerId?: string
+  /** Randomness for retry jitter (tests make it deterministic). */
+  readonly random?: () => number
+}
+
+/** A run with its stored steps, as `rt.runs.get` shows it. */
+export interface RunDetail extends RunRecord {
+  readonly steps: readonly StepRecord[]
+}
+
+export interface Runtime {
+  readonly business: BusinessDefinition
+  readonly store: Store
+  readonly clock: Clock
+  readonly workerId: string
+  /** Begin dispatching: resume unfinished runs, fire schedules, execute what is sent. */
+  start(): Promise<void>
+  /** Stop claiming; let executing runs finish (bounded); leave the rest resumable; close the store. */
+  stop(): Promise<void>
+  /** Publish an event (resolves to its id) or call an operation (resolves to its result). */
+  send(event: string, payload?: unknown, options?: SendOptions): Promise<unknown>
+  /** Until no runnable work is left (runs waiting for a later time do not count). */
+  drain(): Promise<void>
+  /** Run `fn` with this runtime as the ambient context (`send`, `db`... outside any run). */
+  run<T>(fn: () => T): T
+  readonly runs: {
+    list(query?: RunQuery): Promise<RunRecord[]>
+    get(id: string): Promise<RunDetail | undefined>
+  }
+  readonly dlq: {
+    list(limit?: number): Promise<DeadLetterRecord[]>
+    get(id: string): Promise<DeadLetterRecord | undefined>
+    /** Run it again with a fresh retry budget (its finished steps are kept). */
+    replay(id: string): Promise<RunRecord>
+    /** Give up on it for good. */
+    discard(id: string): Promise<void>
+  }
+}
+
+const isVirtual = (clock: Clock): clock is VirtualClock => typeof (clock as Partial<VirtualClock>).attach === 'function'
+
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const business = options.business
+  if (!business || typeof business.name !== 'string' || !Array.isArray(business.handlers)) {
+    throw new TypeError('createRuntime(): business must be a definition from load() or business()')
+  }
+  const { store, quiet } = trackStore(options.store ?? sqlite())
+  const clock = options.clock ?? realClock
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const log = (options.logger ?? jsonLogger()).child({ business: business.name, worker: workerId })
+  await store.open()
+
+  const engine = new Engine({
+    business,
+    catalog: new Catalog(business),
+    store,
+    clock,
+    log,
+    workerId,
+    leaseMs: options.leaseMs ?? 30_000,
+    ...(options.version ? { version: options.version } : {}),
+    random: options.random ?? Math.random,
+  })
+  const executor = new Executor(engine)
+  engine.execute = (run) => executor.execute(run)
+  // Other processes may write to a PostgreSQL store; a virtual clock means one test process.
+  const poll =
+    options.pollInterval === false
+      ? undefined
+      : (options.pollInterval ?? (store.kind === 'postgres' && !isVirtual(clock) ? 1000 : undefined))
+  const dispatcher = new Dispatcher(engine, executor, {
+    concurrency: options.concurrency ?? 10,
+    ...(poll === undefined ? {} : { pollInterval: poll }),
+  })
+  const scheduler = new Scheduler(engine)
+  const outside = new OutsideContext(engine)
+  const detach = isVirtual(clock) ? clock.attach(quiet) : undefined
+  let state: 'created' | 'started' | 'stopped' = 'created'
+
+  const assertOpen = (what: string) => {
+    if (state === 'stopped') throw new RuntimeStateError(`${what}: the runtime is stopped`)
+  }
+
+  return {
+    business,
+    store,
+    clock,
+    workerId,
+
+    async start() {
+      assertOpen('start()')
+      if (state === 'started') return
+      await releaseDeadOwners(store, clock.now(), log)
+      state = 'started'
+      await scheduler.start()
+      dispatcher.start()
+    },
+
+    async stop() {
+      if (state === 'stopped') return
+      state = 'stopped'
+      scheduler.stop()
+      await dispatcher.stop(options.shutdownGrace ?? 10_000)
+      detach?.()
+      await store.close()
+    },
+
+    send(event, payload, sendOptions) {
+      assertOpen('send()')
+      return bindContext(outside, () => outside.send(refPath(event), payload, sendOptions))
+    },
+
+    async drain() {
+      assertOpen('drain()')
+      if (state !== 'started') throw new RuntimeStateError('drain(): call start() first')
+      for (;;) {
+        await scheduler.tick()
+        await dispatcher.pump()
+        await dispatcher.settle()
+        if (dispatcher.executing === 0 && !(await store.hasRunnable(clock.now()))) return
+      }
+    },
+
+    run(fn) {
+      assertOpen('run()')
+      return bindContext(outside, fn)
+    },
+
+    runs: {
+      list: (query) => store.listRuns(query),
+      async get(id) {
+        const run = await store.getRun(id)
+        return run ? { ...run, steps: await store.steps(id) } : undefined
+      },
+    },
+
+    dlq: {
+      list: (limit) => store.listDeadLetters(limit),
+      get: (id) => store.getDeadLetter(id),
+      async replay(id) {
+        const run = await store.replayDeadLetter(id, clock.now())
+        if (!run) throw new RuntimeStateError(`no dead letter ${id}`)
+        engine.emitter.emit('work', undefined)
+        return run
+      },
+      async discard(id) {
+        if (!(await store.discardDeadLetter(id, clock.now()))) throw new RuntimeStateError(`no dead letter ${id}`)
+      },
+    },
+  }
+}
+
+/**
+ * Leases held by processes of this machine that no longer exist (a `kill -9`): give their
+ * runs back at once instead of waiting for the leases to expire. Other machines' leases expire.
+ */
+async function releaseDeadOwners(store: Store, now: number, log: Logger): Promise<void> {
+  const here = hostname()
+  const dead = (await store.leaseOwners(now)).filter((owner) => {
+    const [host, pid] = owner.split(':')
+    return host === here && pid !== String(process.pid) && !processAlive(Number(pid))
+  })
+  if (dead.length === 0) return
+  const released = await store.releaseOwners(dead, now)
+  log.warn('resuming runs of workers that died', { workers: dead, runs: released })
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
