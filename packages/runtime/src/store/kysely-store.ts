@@ -467,7 +467,13 @@ export class KyselyStore implements Store {
   }
 
   async steps(runId: string): Promise<StepRecord[]> {
-    const rows = await this.db.selectFrom('bac_steps').selectAll().where('run_id', '=', runId).execute()
+    const rows = await this.db
+      .selectFrom('bac_steps')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('finished_at')
+      .orderBy('key')
+      .execute()
     return rows.map((row) => ({
       runId: row.run_id,
       key: row.key,
