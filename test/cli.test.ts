@@ -1,7 +1,22 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { bac } from './bac.ts'
+import { tempFile } from '../packages/runtime/src/store/test-stores.fixture.ts'
+import { bac, startBac } from './bac.ts'
 
 describe('the bac command', () => {
+  it('runs a business with dev on a SQLite file, and stops cleanly on Ctrl-C', async () => {
+    const db = join(tempFile('x'), 'nested', 'dev.db')
+    const dev = startBac(['dev', 'examples/shop', '--db', db])
+    await dev.waitFor('is running')
+    expect(existsSync(db)).toBe(true)
+    const result = await dev.stop()
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('business example-shop')
+    expect(result.stdout).toContain(`bac dev: example-shop is running on ${db} (Ctrl-C to stop)`)
+    expect(result.stdout).toContain('bac dev: stopping')
+  })
+
   it('lists a business with describe', async () => {
     const result = await bac(['describe', 'examples/shop'])
     expect(result.stderr).toBe('')

@@ -10,7 +10,12 @@ import { createRuntime, jsonLogger, type Runtime } from '@bac/runtime'
 import { postgres } from '@bac/runtime/postgres'
 import { sqlite } from '@bac/runtime/sqlite'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { announcePostgresSkip, freshPostgresUrl, POSTGRES_URL, tempFile } from '../packages/runtime/src/store/test-stores.fixture.ts'
+import {
+  announcePostgresSkip,
+  freshPostgresUrl,
+  POSTGRES_URL,
+  tempFile,
+} from '../packages/runtime/src/store/test-stores.fixture.ts'
 import { recoveryBusiness } from './fixtures/recovery/business.ts'
 
 const WORKER = fileURLToPath(new URL('./fixtures/recovery/worker.ts', import.meta.url))
@@ -19,7 +24,9 @@ const ITEMS = 1000
 beforeAll(announcePostgresSkip)
 
 function worker(args: string[]): { child: ChildProcess; output: Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { cwd: fileURLToPath(new URL('.', import.meta.url)) })
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  })
   let out = ''
   let err = ''
   child.stdout?.on('data', (chunk) => {
@@ -54,13 +61,18 @@ describe.each(stores)('kill -9 in the middle of 1,000 runs on $name', ({ where }
     const open = async (): Promise<Runtime> =>
       createRuntime({
         business: recoveryBusiness(log),
-        store: location.startsWith('postgres') ? postgres({ url: location }) : sqlite({ file: location, synchronous: 'normal' }),
+        store: location.startsWith('postgres')
+          ? postgres({ url: location })
+          : sqlite({ file: location, synchronous: 'normal' }),
         logger: jsonLogger({ level: 'silent' }),
       })
 
     const first = worker(['send', location, log, String(ITEMS)])
     const observer = await open()
-    await until(async () => (await observer.runs.list({ status: 'completed', limit: ITEMS })).length >= 150, '150 runs to finish')
+    await until(
+      async () => (await observer.runs.list({ status: 'completed', limit: ITEMS })).length >= 150,
+      '150 runs to finish',
+    )
     first.child.kill('SIGKILL')
     await first.exited
     const killed = first.child.pid
@@ -93,7 +105,10 @@ describe.each(stores)('kill -9 in the middle of 1,000 runs on $name', ({ where }
       }
       // ...and which bodies ran where. The survivor ran a body only for steps the killed worker
       // had not finished: the step it stored is the survivor's own.
-      const bodies = readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' '))
+      const bodies = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '))
       const rerun = bodies.filter(([pid, step, n]) => Number(pid) === survivor && kept.get(`${step} ${n}`) !== survivor)
       expect(rerun).toEqual([])
       const byStep = new Map<string, number>()

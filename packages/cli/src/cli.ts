@@ -7,8 +7,9 @@
  */
 import { type Command, type Io, UsageError } from './command.ts'
 import { describeCommand } from './commands/describe.ts'
+import { devCommand } from './commands/dev.ts'
 
-const COMMANDS: readonly Command[] = [describeCommand]
+const COMMANDS: readonly Command[] = [devCommand, describeCommand]
 
 const consoleIo: Io = {
   out: (text) => process.stdout.write(`${text}\n`),

@@ -55,11 +55,12 @@ export class Dispatcher {
     }
     this.pumping = (async () => {
       try {
+        // A kick while this round runs (a run finished, an event came) must not be lost: go again.
         do {
           this.again = false
           await this.claimRound()
+          await this.armWakeTimer()
         } while (this.again && !this.stopped)
-        await this.armWakeTimer()
       } catch (error) {
         this.engine.log.error('claiming runs failed; will try again', { error: (error as Error).message })
         this.retryLater()
@@ -130,7 +131,9 @@ export class Dispatcher {
       })
       .finally(() => {
         this.running.delete(run.id)
-        this.kick()
+        // Under load, claim in batches: a claim per finished run would add a commit per run.
+        const free = this.options.concurrency - this.running.size
+        if (this.running.size === 0 || free >= Math.max(1, Math.floor(this.options.concurrency / 4))) this.kick()
       })
     this.running.set(run.id, execution)
   }

@@ -51,7 +51,9 @@ export class Executor {
         await this.fail(run, error)
         return
       }
-      const ctx = new RunContext(this.engine, run, await this.engine.store.steps(run.id), target.service)
+      // A run claimed for the first time has no steps yet; don't ask.
+      const steps = run.attempt > 1 ? await this.engine.store.steps(run.id) : []
+      const ctx = new RunContext(this.engine, run, steps, target.service)
       this.active.set(run.id, ctx)
       const outcome = await this.attempt(run, ctx, target)
       if (outcome.kind === 'completed') await this.complete(run, outcome.value)
@@ -133,16 +135,20 @@ export class Executor {
 
   private async complete(run: RunRecord, value: unknown): Promise<void> {
     const now = this.engine.clock.now()
-    const ok = await this.engine.store.settle(run.id, this.engine.workerId, { status: 'completed', result: value, now })
-    if (!ok) return this.lostLease(run)
-    await this.finished(run, 'completed')
+    const settled = await this.engine.store.settle(run.id, this.engine.workerId, {
+      status: 'completed',
+      result: value,
+      now,
+    })
+    if (!settled) return this.lostLease(run)
+    await this.finished(settled)
   }
 
   private async suspend(run: RunRecord, ctx: RunContext): Promise<void> {
     const { wait, availableAt } = ctx.suspension ?? { wait: { kind: 'sleep' as const, until: 0 }, availableAt: 0 }
     const { store, clock, workerId } = this.engine
-    const ok = await store.settle(run.id, workerId, { status: 'waiting', wait, availableAt, now: clock.now() })
-    if (!ok) return this.lostLease(run)
+    const settled = await store.settle(run.id, workerId, { status: 'waiting', wait, availableAt, now: clock.now() })
+    if (!settled) return this.lostLease(run)
     // After the commit, look once more for what we wait on: it may have happened while we
     // suspended, before anyone could see that we wait (the publisher checks after its commit too).
     const key = waitKey(wait)
@@ -174,7 +180,7 @@ export class Executor {
     const runLog = log.child({ run: run.id, name: run.name, attempt: run.attempt })
     if (decision.retry) {
       const until = now + decision.delay
-      const ok = await store.settle(run.id, workerId, {
+      const settled = await store.settle(run.id, workerId, {
         status: 'waiting',
         wait: { kind: 'retry', until },
         availableAt: until,
@@ -182,34 +188,33 @@ export class Executor {
         failure,
         now,
       })
-      if (!ok) return this.lostLease(run)
+      if (!settled) return this.lostLease(run)
       runLog.warn('run failed; retrying', { error: info.message, retryIn: decision.delay, failures })
       this.engine.emitter.emit('work', undefined)
       return
     }
     const deadLetter = run.parentId ? undefined : newId()
-    const ok = await store.settle(run.id, workerId, {
+    const settled = await store.settle(run.id, workerId, {
       status: 'failed',
       error: info,
       failure,
       ...(deadLetter ? { deadLetterId: deadLetter } : {}),
       now,
     })
-    if (!ok) return this.lostLease(run)
+    if (!settled) return this.lostLease(run)
     runLog.error(deadLetter ? 'run failed; moved to the dead-letter queue' : 'run failed', {
       error: info.message,
       reason: decision.reason,
       ...(deadLetter ? { deadLetter } : {}),
     })
-    await this.finished(run, 'failed')
+    await this.finished(settled)
   }
 
-  /** Tell whoever waits on this run: parents in the store, callers in this process. */
-  private async finished(run: RunRecord, _status: 'completed' | 'failed'): Promise<void> {
+  /** Tell whoever waits on this run: parents in the store (only operations are awaited), callers here. */
+  private async finished(run: RunRecord): Promise<void> {
     const { store, clock, emitter } = this.engine
-    await store.wakeWaiters([`run:${run.id}`], clock.now())
-    const record = await store.getRun(run.id)
-    if (record) emitter.emit('settled', record)
+    if (run.kind === 'operation') await store.wakeWaiters([`run:${run.id}`], clock.now())
+    emitter.emit('settled', run)
     emitter.emit('work', undefined)
   }
 

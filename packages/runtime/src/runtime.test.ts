@@ -222,6 +222,34 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     await expect(rt.dlq.replay('nope')).rejects.toThrow('no dead letter nope')
   })
 
+  it('replays a caller together with the operation whose failure dead-lettered it', async () => {
+    let fixed = false
+    const { rt } = await start(() => {
+      $.service({
+        name: 'Tax',
+        operations: {
+          compute: (amount: number) => {
+            if (!fixed) throw new NonRetryableError('rate table missing')
+            return amount * 0.2
+          },
+        },
+      })
+      on($.Invoice.created, async (invoice: { amount: number }) => send($.Tax.compute, invoice.amount), {
+        retry: false,
+      })
+    })
+    await rt.send($.Invoice.created, { amount: 100 })
+    await rt.drain()
+    const [letter] = await rt.dlq.list()
+    expect(letter).toMatchObject({ name: 'Invoice.created', error: { message: 'rate table missing' } })
+    expect(await rt.runs.list({ kind: 'operation', status: 'failed' })).toHaveLength(1)
+    fixed = true
+    const replayed = await rt.dlq.replay(letter?.id ?? '')
+    await rt.drain()
+    expect(await rt.runs.get(replayed.id)).toMatchObject({ status: 'completed', result: 20 })
+    expect(await rt.runs.list({ kind: 'operation' })).toMatchObject([{ status: 'completed', result: 20 }])
+  })
+
   it('does not retry errors that say so, or that the policy lists', async () => {
     class CardDeclined extends Error {
       override name = 'CardDeclined'

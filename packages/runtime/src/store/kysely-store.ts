@@ -164,12 +164,73 @@ export class KyselyStore implements Store {
     await migrate(this.db as Kysely<unknown>, this.kind, this.where)
   }
 
-  close(): Promise<void> {
-    return this.db.destroy()
+  async close(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing) await this.flushing
+    await this.db.destroy()
+  }
+
+  private readonly queue: {
+    job: (tx: Kysely<Database>) => Promise<unknown>
+    resolve: (v: unknown) => void
+    reject: (e: unknown) => void
+  }[] = []
+  private flushing: Promise<void> | undefined
+
+  /**
+   * Run a write in a transaction. On SQLite, writes that arrive together share one
+   * transaction — one commit, one fsync for many runs — each in its own savepoint, so one
+   * failing write rolls back only itself; every caller resolves after the shared commit.
+   * PostgreSQL commits each on its own (its server does its own group commit).
+   */
+  private write<T>(job: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.kind !== 'sqlite') return this.db.transaction().execute(job)
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject })
+      if (!this.flushing)
+        this.flushing = new Promise<void>((done) => setImmediate(() => void this.flush().finally(done)))
+    })
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0)
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+      try {
+        const trx = await this.db.startTransaction().execute()
+        try {
+          for (const { job } of batch) {
+            const savepoint = await trx.savepoint('bac_write').execute()
+            try {
+              outcomes.push({ ok: true, value: await job(savepoint) })
+              await savepoint.releaseSavepoint('bac_write').execute()
+            } catch (error) {
+              await savepoint.rollbackToSavepoint('bac_write').execute()
+              outcomes.push({ ok: false, error })
+            }
+          }
+          await trx.commit().execute()
+        } catch (error) {
+          await trx
+            .rollback()
+            .execute()
+            .catch(() => {})
+          throw error
+        }
+      } catch (error) {
+        for (const { reject } of batch) reject(error)
+        continue
+      }
+      batch.forEach(({ resolve, reject }, i) => {
+        const outcome = outcomes[i]
+        if (outcome?.ok) resolve(outcome.value)
+        else reject(outcome?.error)
+      })
+    }
+    this.flushing = undefined
   }
 
   publish(event: NewEvent, runs: readonly NewRun[]) {
-    return this.db.transaction().execute(async (tx) => {
+    return this.write(async (tx) => {
       const inserted = await tx
         .insertInto('bac_events')
         .values({
@@ -211,12 +272,14 @@ export class KyselyStore implements Store {
 
   async enqueue(run: NewRun) {
     const now = run.availableAt
-    const inserted = await this.db
-      .insertInto('bac_runs')
-      .values(runRow(run, now))
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .executeTakeFirst()
+    const inserted = await this.write((tx) =>
+      tx
+        .insertInto('bac_runs')
+        .values(runRow(run, now))
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst(),
+    )
     if (inserted) return { run: toRun(inserted), duplicate: false }
     const first =
       (await this.getRun(run.id)) ??
@@ -228,21 +291,34 @@ export class KyselyStore implements Store {
   claim(request: ClaimRequest): Promise<RunRecord[]> {
     const { owner, now, limit, leaseMs, limits } = request
     if (limit <= 0) return Promise.resolve([])
-    return this.db.transaction().execute(async (tx) => {
-      let candidates = tx
+    return this.write(async (tx) => {
+      // Index-friendly queries rather than one with OR: due pending runs, due waiting runs (each
+      // walks the (status, priority, available_at) index in order, so no sort of the backlog), and
+      // runs whose lease expired (their worker died). All stay cheap however many runs there are.
+      const take = limits && limits.size > 0 ? limit * 4 : limit
+      const due = (status: 'pending' | 'waiting') => {
+        let q = tx
+          .selectFrom('bac_runs')
+          .select(['id', 'name', 'concurrency_key', 'priority', 'available_at'])
+          .where('status', '=', status)
+          .where('available_at', '<=', now)
+          .orderBy('priority', 'desc')
+          .orderBy('available_at')
+          .limit(take)
+        if (this.kind === 'postgres') q = q.forUpdate().skipLocked()
+        return q.execute()
+      }
+      let expired = tx
         .selectFrom('bac_runs')
-        .select(['id', 'name', 'concurrency_key'])
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('status', 'in', ['pending', 'waiting']), eb('available_at', '<=', now)]),
-            eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', now)]),
-          ]),
-        )
-        .orderBy('priority', 'desc')
-        .orderBy('available_at')
-        .limit(limits && limits.size > 0 ? limit * 4 : limit)
-      if (this.kind === 'postgres') candidates = candidates.forUpdate().skipLocked()
-      const rows = await candidates.execute()
+        .select(['id', 'name', 'concurrency_key', 'priority', 'available_at'])
+        .where('status', '=', 'running')
+        .where('lease_expires_at', '<=', now)
+        .orderBy('lease_expires_at')
+        .limit(take)
+      if (this.kind === 'postgres') expired = expired.forUpdate().skipLocked()
+      const rows = [...(await expired.execute()), ...(await due('pending')), ...(await due('waiting'))]
+        .sort((a, b) => b.priority - a.priority || a.available_at - b.available_at)
+        .slice(0, take)
       const chosen = await this.withinLimits(tx, rows, limit, now, limits)
       if (chosen.length === 0) return []
       const claimed = await tx
@@ -267,7 +343,7 @@ export class KyselyStore implements Store {
 
   /** Candidates that fit their concurrency limits, counting runs other workers hold too. */
   private async withinLimits(
-    tx: Transaction<Database>,
+    tx: Kysely<Database>,
     rows: readonly { id: string; name: string; concurrency_key: string | null }[],
     limit: number,
     now: number,
@@ -305,34 +381,40 @@ export class KyselyStore implements Store {
 
   async renewLeases(owner: string, ids: readonly string[], until: number): Promise<void> {
     if (ids.length === 0) return
-    await this.db
-      .updateTable('bac_runs')
-      .set({ lease_expires_at: until })
-      .where('id', 'in', ids)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
-      .execute()
+    await this.write((tx) =>
+      tx
+        .updateTable('bac_runs')
+        .set({ lease_expires_at: until })
+        .where('id', 'in', ids)
+        .where('lease_owner', '=', owner)
+        .where('status', '=', 'running')
+        .execute(),
+    )
   }
 
   async releaseLeases(owner: string, ids: readonly string[], now: number): Promise<void> {
     if (ids.length === 0) return
-    await this.db
-      .updateTable('bac_runs')
-      .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
-      .where('id', 'in', ids)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
-      .execute()
+    await this.write((tx) =>
+      tx
+        .updateTable('bac_runs')
+        .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
+        .where('id', 'in', ids)
+        .where('lease_owner', '=', owner)
+        .where('status', '=', 'running')
+        .execute(),
+    )
   }
 
   async releaseOwners(owners: readonly string[], now: number): Promise<number> {
     if (owners.length === 0) return 0
-    const result = await this.db
-      .updateTable('bac_runs')
-      .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
-      .where('lease_owner', 'in', owners)
-      .where('status', '=', 'running')
-      .executeTakeFirst()
+    const result = await this.write((tx) =>
+      tx
+        .updateTable('bac_runs')
+        .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
+        .where('lease_owner', 'in', owners)
+        .where('status', '=', 'running')
+        .executeTakeFirst(),
+    )
     return Number(result.numUpdatedRows)
   }
 
@@ -347,36 +429,50 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.lease_owner).filter((o): o is string => o !== null)
   }
 
-  settle(id: string, owner: string, s: RunSettlement): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+  async settle(id: string, owner: string, s: RunSettlement): Promise<RunRecord | undefined> {
+    const final = s.status === 'completed' || s.status === 'failed'
+    const changes = {
+      status: s.status,
+      ...(s.status === 'completed' || s.result !== undefined ? { result: encode(s.result) } : {}),
+      ...(s.error ? { error: JSON.stringify(s.error) } : s.status === 'completed' ? { error: null } : {}),
+      ...(s.availableAt === undefined ? {} : { available_at: s.availableAt }),
+      wait: s.wait ? JSON.stringify(s.wait) : null,
+      wait_event: s.wait ? waitKey(s.wait) : null,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: s.now,
+      finished_at: final ? s.now : null,
+    }
+    if (!s.failure && !s.deadLetterId) {
+      // The common path, one statement: guarded by the lease, so a worker that lost it changes nothing.
+      const row = await this.write((tx) =>
+        tx
+          .updateTable('bac_runs')
+          .set(changes)
+          .where('id', '=', id)
+          .where('lease_owner', '=', owner)
+          .where('status', '=', 'running')
+          .returningAll()
+          .executeTakeFirst(),
+      )
+      return row ? toRun(row) : undefined
+    }
+    return this.write(async (tx) => {
       const row = await tx
         .selectFrom('bac_runs')
-        .selectAll()
+        .select(['history', 'failures', 'kind', 'name', 'input'])
         .where('id', '=', id)
         .where('lease_owner', '=', owner)
         .where('status', '=', 'running')
         .executeTakeFirst()
-      if (!row) return false
+      if (!row) return undefined
       const history = s.failure ? [...JSON.parse(row.history), s.failure] : JSON.parse(row.history)
-      const final = s.status === 'completed' || s.status === 'failed'
-      await tx
+      const updated = await tx
         .updateTable('bac_runs')
-        .set({
-          status: s.status,
-          result: s.result === undefined && s.status !== 'completed' ? row.result : encode(s.result),
-          error: s.error ? JSON.stringify(s.error) : s.status === 'completed' ? null : row.error,
-          available_at: s.availableAt ?? row.available_at,
-          wait: s.wait ? JSON.stringify(s.wait) : null,
-          wait_event: s.wait ? waitKey(s.wait) : null,
-          failures: s.failure ? row.failures + 1 : row.failures,
-          history: JSON.stringify(history),
-          lease_owner: null,
-          lease_expires_at: null,
-          updated_at: s.now,
-          finished_at: final ? s.now : null,
-        })
+        .set({ ...changes, failures: s.failure ? row.failures + 1 : row.failures, history: JSON.stringify(history) })
         .where('id', '=', id)
-        .execute()
+        .returningAll()
+        .executeTakeFirstOrThrow()
       if (s.status === 'failed' && s.deadLetterId) {
         await tx
           .insertInto('bac_dead_letters')
@@ -393,48 +489,58 @@ export class KyselyStore implements Store {
           .onConflict((oc) => oc.doNothing())
           .execute()
       }
-      return true
+      return toRun(updated)
     })
   }
 
   async wakeWaiters(keys: readonly string[], now: number): Promise<number> {
     if (keys.length === 0) return 0
-    const result = await this.db
-      .updateTable('bac_runs')
-      .set({ available_at: now, updated_at: now })
-      .where('status', '=', 'waiting')
-      .where('wait_event', 'in', keys)
-      .where('available_at', '>', now)
-      .executeTakeFirst()
+    const result = await this.write((tx) =>
+      tx
+        .updateTable('bac_runs')
+        .set({ available_at: now, updated_at: now })
+        .where('status', '=', 'waiting')
+        .where('wait_event', 'in', keys)
+        .where('available_at', '>', now)
+        .executeTakeFirst(),
+    )
     return Number(result.numUpdatedRows)
   }
 
   async nextAvailableAt(): Promise<number | undefined> {
-    const row = await this.db
-      .selectFrom('bac_runs')
-      .select((eb) => [
-        eb.fn.min<number>('available_at').filterWhere('status', 'in', ['pending', 'waiting']).as('due'),
-        eb.fn.min<number>('lease_expires_at').filterWhere('status', '=', 'running').as('lease'),
-      ])
-      .executeTakeFirst()
-    const times = [row?.due, row?.lease].filter((t): t is number => t !== null && t !== undefined).map(Number)
+    // The smallest of three index lookups (an aggregate with filters would scan every run).
+    const first = async (status: 'pending' | 'waiting' | 'running') => {
+      const column = status === 'running' ? 'lease_expires_at' : 'available_at'
+      const row = await this.db
+        .selectFrom('bac_runs')
+        .select(`${column} as at`)
+        .where('status', '=', status)
+        .where(column, 'is not', null)
+        .orderBy(column)
+        .limit(1)
+        .executeTakeFirst()
+      return row?.at ?? undefined
+    }
+    const times = (await Promise.all([first('pending'), first('waiting'), first('running')]))
+      .filter((t): t is number => t !== null && t !== undefined)
+      .map(Number)
     const next = times.length > 0 ? Math.min(...times) : undefined
     return next === undefined || next >= NEVER ? undefined : next
   }
 
   async hasRunnable(now: number): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('bac_runs')
-      .select('id')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', 'in', ['pending', 'waiting']), eb('available_at', '<=', now)]),
-          eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', now)]),
-        ]),
-      )
-      .limit(1)
-      .executeTakeFirst()
-    return row !== undefined
+    const found = async (status: 'pending' | 'waiting' | 'running') => {
+      const column = status === 'running' ? 'lease_expires_at' : 'available_at'
+      const row = await this.db
+        .selectFrom('bac_runs')
+        .select('id')
+        .where('status', '=', status)
+        .where(column, '<=', now)
+        .limit(1)
+        .executeTakeFirst()
+      return row !== undefined
+    }
+    return (await found('pending')) || (await found('waiting')) || (await found('running'))
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -484,18 +590,20 @@ export class KyselyStore implements Store {
   }
 
   async saveStep(step: StepRecord): Promise<StepRecord> {
-    const inserted = await this.db
-      .insertInto('bac_steps')
-      .values({
-        run_id: step.runId,
-        key: step.key,
-        result: encode(step.result),
-        started_at: step.startedAt,
-        finished_at: step.finishedAt,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning('key')
-      .executeTakeFirst()
+    const inserted = await this.write((tx) =>
+      tx
+        .insertInto('bac_steps')
+        .values({
+          run_id: step.runId,
+          key: step.key,
+          result: encode(step.result),
+          started_at: step.startedAt,
+          finished_at: step.finishedAt,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('key')
+        .executeTakeFirst(),
+    )
     if (inserted) return { ...step, result: decode(encode(step.result)) }
     const first = await this.db
       .selectFrom('bac_steps')
@@ -542,30 +650,44 @@ export class KyselyStore implements Store {
   }
 
   replayDeadLetter(id: string, now: number): Promise<RunRecord | undefined> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.write(async (tx) => {
       const letter = await tx.deleteFrom('bac_dead_letters').where('id', '=', id).returning('run_id').executeTakeFirst()
       if (!letter) return undefined
+      const fresh = {
+        status: 'pending',
+        failures: 0,
+        error: null,
+        available_at: now,
+        finished_at: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: now,
+      } as const
       const run = await tx
         .updateTable('bac_runs')
-        .set({
-          status: 'pending',
-          failures: 0,
-          error: null,
-          available_at: now,
-          finished_at: null,
-          lease_owner: null,
-          lease_expires_at: null,
-          updated_at: now,
-        })
+        .set(fresh)
         .where('id', '=', letter.run_id)
         .returningAll()
         .executeTakeFirst()
+      // Operations it called that failed failed it: give them a fresh budget too, or the replay
+      // would meet the same stored failure. (Their finished steps are kept.)
+      let parents = [letter.run_id]
+      while (parents.length > 0) {
+        const children = await tx
+          .updateTable('bac_runs')
+          .set(fresh)
+          .where('parent_id', 'in', parents)
+          .where('status', '=', 'failed')
+          .returning('id')
+          .execute()
+        parents = children.map((c) => c.id)
+      }
       return run ? toRun(run) : undefined
     })
   }
 
   discardDeadLetter(id: string, now: number): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.write(async (tx) => {
       const letter = await tx.deleteFrom('bac_dead_letters').where('id', '=', id).returning('run_id').executeTakeFirst()
       if (!letter) return false
       await tx
@@ -580,7 +702,7 @@ export class KyselyStore implements Store {
   syncSchedules(
     declared: readonly Omit<ScheduleRecord, 'missed' | 'active' | 'lastFiredAt'>[],
   ): Promise<ScheduleRecord[]> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.write(async (tx) => {
       const existing = new Map((await tx.selectFrom('bac_schedules').selectAll().execute()).map((r) => [r.name, r]))
       for (const schedule of declared) {
         const known = existing.get(schedule.name)
@@ -624,7 +746,7 @@ export class KyselyStore implements Store {
     update: { readonly nextAt: number; readonly firedAt: number; readonly missed: number },
     run: NewRun,
   ): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.write(async (tx) => {
       const moved = await tx
         .updateTable('bac_schedules')
         .set((eb) => ({

@@ -66,7 +66,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('started_at', big)
           .addColumn('finished_at', big)
           .execute()
-        await db.schema.createIndex('bac_runs_runnable').on('bac_runs').columns(['status', 'available_at']).execute()
+        await db.schema
+          .createIndex('bac_runs_runnable')
+          .on('bac_runs')
+          .columns(['status', 'priority desc', 'available_at'])
+          .execute()
+        await db.schema.createIndex('bac_runs_due').on('bac_runs').columns(['status', 'available_at']).execute()
         await db.schema.createIndex('bac_runs_leases').on('bac_runs').columns(['status', 'lease_expires_at']).execute()
         await db.schema.createIndex('bac_runs_parent').on('bac_runs').column('parent_id').execute()
         await db.schema.createIndex('bac_runs_wait_event').on('bac_runs').column('wait_event').execute()

@@ -92,8 +92,11 @@ describe.each(testStores)('the $name store', ({ make }) => {
     await store.renewLeases('w1', ['high'], T0 + 5000)
     const reclaimed = await store.claim({ owner: 'w2', now: T0 + 2000, limit: 5, leaseMs: 1000 })
     expect(reclaimed.map((r) => [r.id, r.leaseOwner, r.attempt])).toEqual([['low', 'w2', 2]])
-    expect(await store.settle('low', 'w1', { status: 'completed', result: 1, now: T0 + 2001 })).toBe(false)
-    expect(await store.settle('low', 'w2', { status: 'completed', result: 1, now: T0 + 2001 })).toBe(true)
+    expect(await store.settle('low', 'w1', { status: 'completed', result: 1, now: T0 + 2001 })).toBeUndefined()
+    expect(await store.settle('low', 'w2', { status: 'completed', result: 1, now: T0 + 2001 })).toMatchObject({
+      status: 'completed',
+      result: 1,
+    })
   })
 
   it('never lets two concurrent claimers take the same run', async () => {

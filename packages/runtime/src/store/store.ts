@@ -201,8 +201,8 @@ export interface Store {
   releaseOwners(owners: readonly string[], now: number): Promise<number>
   /** Owners holding unexpired leases. */
   leaseOwners(now: number): Promise<string[]>
-  /** Move a run this owner leases to its next state; `false` if the lease was lost. */
-  settle(id: string, owner: string, settlement: RunSettlement): Promise<boolean>
+  /** Move a run this owner leases to its next state; `undefined` if the lease was lost. */
+  settle(id: string, owner: string, settlement: RunSettlement): Promise<RunRecord | undefined>
   /**
    * Make runs waiting on any of these keys runnable now: an event pattern (`Order.*`) for
    * `waitForEvent`, `run:<id>` for a parent waiting on a child.

@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely'
 import { KyselyStore } from '../kysely-store.ts'
 import type { Database as Schema } from '../schema.ts'
 import type { Store } from '../store.ts'
@@ -29,6 +29,28 @@ export function sqlitePragmas(database: Database.Database, synchronous: 'full' |
   database.pragma('foreign_keys = ON')
 }
 
+/**
+ * Kysely prepares every query it runs; preparing costs more than running these small
+ * statements, so keep the prepared ones (by SQL text, most recent 500).
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>()
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql)
+      if (statement) {
+        cache.delete(sql)
+      } else {
+        statement = database.prepare(sql)
+        if (cache.size >= 500) cache.delete(cache.keys().next().value as string)
+      }
+      cache.set(sql, statement)
+      return statement as unknown as ReturnType<SqliteDatabase['prepare']>
+    },
+  }
+}
+
 export function sqlite(options: SqliteOptions = {}): Store {
   const file = options.file ?? '.bac/dev.db'
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -36,7 +58,7 @@ export function sqlite(options: SqliteOptions = {}): Store {
   sqlitePragmas(database, options.synchronous ?? 'full')
   return new KyselyStore({
     kind: 'sqlite',
-    db: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }),
+    db: new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
     where: file,
   })
 }
