@@ -6,7 +6,7 @@
  * @example
  * new KyselyStore({ kind: 'sqlite', db, where: '.bac/dev.db' })
  */
-import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely'
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { decode, encode } from '../codec.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
