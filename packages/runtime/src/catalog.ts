@@ -9,20 +9,32 @@
  */
 import type {
   BusinessDefinition,
+  CompositionDefinition,
   HandlerDefinition,
   OperationDefinition,
+  SagaDefinition,
   ScheduleDefinition,
   ServiceDefinition,
 } from '@bac/sdk'
 import { matches } from '@bac/sdk'
+import { validate } from '@bac/sdk/internal'
 import semver from 'semver'
 import { UnknownOperationError } from './errors.ts'
 
-export interface ResolvedOperation {
+/** Something a run can be created for and awaited: an operation, saga, composition or agent. */
+export interface Invocable {
+  readonly kind: 'operation' | 'saga' | 'composition' | 'agent'
+  /** What the run is stored under; the executor finds the code by it. */
+  readonly runName: string
+  /** Validate (and parse) the input before anything is written. */
+  readonly checkInput?: (input: unknown) => unknown
+  readonly priority?: number
+}
+
+export interface ResolvedOperation extends Invocable {
+  readonly kind: 'operation'
   readonly service: ServiceDefinition
   readonly operation: OperationDefinition
-  /** The run name: `EmailService.send`, or `EmailService.send@2.1.0` for a versioned service. */
-  readonly runName: string
 }
 
 export class Catalog {
@@ -42,7 +54,17 @@ export class Catalog {
       }
       for (const operation of service.operations) {
         const runName = `${service.key}.${operation.name}${service.version ? `@${service.version}` : ''}`
-        this.operationsByRunName.set(runName, { service, operation, runName })
+        const input = operation.input
+        this.operationsByRunName.set(runName, {
+          kind: 'operation',
+          service,
+          operation,
+          runName,
+          ...(input
+            ? { checkInput: (value: unknown) => validate(input, value, `${service.key}.${operation.name} input`) }
+            : {}),
+          ...(operation.options.priority === undefined ? {} : { priority: operation.options.priority }),
+        })
       }
     }
   }
@@ -63,13 +85,40 @@ export class Catalog {
     return this.operationsByRunName.get(runName)
   }
 
-  /** The operation implementing `verb` (a public one), or `undefined` when the verb is an event. */
-  operationForVerb(verb: string, range?: string): ResolvedOperation | undefined {
-    const candidates = [...this.operationsByRunName.values()].filter(
-      (o) => o.operation.verb === verb && !o.operation.internal,
-    )
+  /**
+   * The operation implementing `verb`, or `undefined` when the verb is an event. An internal
+   * operation (`_x`) is found only for code of its own service (`caller`).
+   */
+  operationForVerb(verb: string, range?: string, caller?: string): ResolvedOperation | undefined {
+    const candidates = [...this.operationsByRunName.values()].filter((o) => o.operation.verb === verb)
     if (candidates.length === 0) return undefined
-    return this.pick(candidates, range, verb)
+    const chosen = this.pick(candidates, range, verb)
+    if (chosen.operation.internal && chosen.service.name !== caller) {
+      throw new UnknownOperationError(
+        `${verb} is internal to ${chosen.service.name}; call one of its public operations instead`,
+      )
+    }
+    return chosen
+  }
+
+  saga(name: string): SagaDefinition | undefined {
+    return this.business.sagas.find((s) => s.name === name)
+  }
+
+  composition(name: string): CompositionDefinition | undefined {
+    return this.business.compositions.find((c) => c.name === name)
+  }
+
+  /** A saga, composition or agent to run by name. */
+  executable(kind: 'saga' | 'composition' | 'agent', name: string): Invocable {
+    const list: readonly { name: string }[] =
+      kind === 'saga' ? this.business.sagas : kind === 'composition' ? this.business.compositions : this.business.agents
+    if (!list.some((item) => item.name === name)) {
+      throw new UnknownOperationError(
+        `no ${kind} "${name}" in business "${this.business.name}"; ${kind}s: ${list.map((i) => i.name).join(', ') || '(none)'}`,
+      )
+    }
+    return { kind, runName: name }
   }
 
   /** An operation by service (name or key) and operation name. */

@@ -18,6 +18,8 @@ export interface DispatcherOptions {
   readonly concurrency: number
   /** Look for work written by other processes this often (ms); off when undefined. */
   readonly pollInterval?: number
+  /** Re-check waiting runs for wake-ups that raced their suspension this often (ms); off when undefined. */
+  readonly sweepInterval?: number
 }
 
 export class Dispatcher {
@@ -25,6 +27,9 @@ export class Dispatcher {
   private pumping: Promise<void> | undefined
   private again = false
   private stopped = true
+  /** After `stop()`: not even lease renewal (before `start()`, inline runs still renew). */
+  private closed = false
+  private sweepTimer: Timer | undefined
   private wakeTimer: Timer | undefined
   private wakeAt: number | undefined
   private renewTimer: Timer | undefined
@@ -37,12 +42,17 @@ export class Dispatcher {
     private readonly options: DispatcherOptions,
   ) {}
 
+  /** Wire lease renewal before anything runs (operations sent before `start()` run inline). */
+  attach(): void {
+    this.executor.onStart = () => this.renewLater()
+  }
+
   start(): void {
-    if (!this.stopped) return
+    if (!this.stopped || this.closed) return
     this.stopped = false
     this.engine.emitter.on('work', this.onWork)
-    this.executor.onStart = () => this.renewLater()
     this.pollLater()
+    void this.sweep()
     this.kick()
   }
 
@@ -88,10 +98,11 @@ export class Dispatcher {
 
   /** Stop claiming; let executing runs finish for up to `graceMs`; give the rest back. */
   async stop(graceMs: number): Promise<void> {
-    if (this.stopped) return
+    if (this.closed) return
     this.stopped = true
+    this.closed = true
     this.engine.emitter.off('work', this.onWork)
-    for (const timer of [this.wakeTimer, this.renewTimer, this.pollTimer]) timer?.cancel()
+    for (const timer of [this.wakeTimer, this.renewTimer, this.pollTimer, this.sweepTimer]) timer?.cancel()
     await this.pumping
     let timer: NodeJS.Timeout | undefined
     const grace = new Promise<void>((resolve) => {
@@ -114,7 +125,14 @@ export class Dispatcher {
     for (;;) {
       const free = this.options.concurrency - this.running.size
       if (free <= 0 || this.stopped) return
-      const claimed = await store.claim({ owner: workerId, now: clock.now(), limit: free, leaseMs, limits })
+      const claimed = await store.claim({
+        owner: workerId,
+        now: clock.now(),
+        limit: free,
+        leaseMs,
+        limits,
+        versions: this.engine.versions,
+      })
       for (const run of claimed) this.begin(run)
       if (claimed.length < free) return
     }
@@ -158,17 +176,23 @@ export class Dispatcher {
     this.engine.clock.setTimer(() => this.kick(), 1000)
   }
 
-  /** Renew leases every third of a lease while runs execute (the timer stops when none do). */
+  /**
+   * Renew leases every third of a lease while runs execute (the timer stops when none do). A run
+   * whose lease was not renewed belongs to another worker now: its code here is aborted.
+   */
   private renewLater(): void {
-    if (this.renewTimer || this.stopped) return
+    if (this.renewTimer || this.closed) return
     const { clock, leaseMs } = this.engine
     this.renewTimer = clock.setTimer(
       async () => {
         this.renewTimer = undefined
         const ids = [...this.executor.active.keys()]
-        if (this.stopped || ids.length === 0) return
+        if (this.closed || ids.length === 0) return
         try {
-          await this.engine.store.renewLeases(this.engine.workerId, ids, clock.now() + leaseMs)
+          const held = new Set(await this.engine.store.renewLeases(this.engine.workerId, ids, clock.now() + leaseMs))
+          for (const id of ids) {
+            if (!held.has(id) && this.executor.active.has(id)) this.executor.abort(id, new Error('the lease was lost'))
+          }
         } catch (error) {
           this.engine.log.error('renewing leases failed', { error: (error as Error).message })
         }
@@ -176,6 +200,19 @@ export class Dispatcher {
       },
       Math.max(1, Math.floor(leaseMs / 3)),
     )
+  }
+
+  /** The backstop for wake-ups that raced a suspension (see `Store.sweepWaiting`). */
+  private async sweep(): Promise<void> {
+    if (this.stopped) return
+    try {
+      if ((await this.engine.store.sweepWaiting(this.engine.clock.now())) > 0) this.kick()
+    } catch (error) {
+      this.engine.log.error('checking waiting runs failed', { error: (error as Error).message })
+    }
+    const every = this.options.sweepInterval
+    if (every !== undefined && !this.stopped)
+      this.sweepTimer = this.engine.clock.setTimer(() => void this.sweep(), every)
   }
 
   private pollLater(): void {

@@ -9,12 +9,11 @@
  */
 import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
 import { validate } from '@bac/sdk/internal'
-import type { Catalog, ResolvedOperation } from './catalog.ts'
+import { Catalog, type Invocable } from './catalog.ts'
 import type { Clock, Timer } from './clock/clock.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import { fromErrorInfo } from './errors.ts'
 import { newId } from './ids.ts'
-import { patternsFor } from './store/kysely-store.ts'
 import { type EventRecord, FINAL_STATUSES, type NewRun, type RunRecord, type Store } from './store/store.ts'
 
 export type EngineEvents = {
@@ -28,7 +27,6 @@ export type EngineEvents = {
 
 export interface EngineOptions {
   readonly business: BusinessDefinition
-  readonly catalog: Catalog
   readonly store: Store
   readonly clock: Clock
   readonly log: Logger
@@ -55,20 +53,22 @@ export interface InvokeOrigin {
   readonly id?: string
   readonly parentId?: string
   readonly correlationId?: string
+  /** The definition version the run is pinned to (default: the active one). */
+  readonly version?: string
   /** Run it in this worker now, when limits allow. */
   readonly inline: boolean
 }
 
 export class Engine {
-  readonly business: BusinessDefinition
-  readonly catalog: Catalog
   readonly store: Store
   readonly clock: Clock
   readonly log: Logger
   readonly workerId: string
   readonly leaseMs: number
-  readonly version?: string
   readonly random: () => number
+  /** Loaded definitions by version ('' for an unversioned one); runs execute on their own. */
+  private readonly catalogs = new Map<string, Catalog>()
+  private active = ''
   readonly emitter: Emitter<EngineEvents> = createEmitter<EngineEvents>()
   /** Per-run-name concurrency limits, from handler and operation options. */
   readonly limits = new Map<string, number>()
@@ -78,18 +78,55 @@ export class Engine {
   }
 
   constructor(options: EngineOptions) {
-    this.business = options.business
-    this.catalog = options.catalog
     this.store = options.store
     this.clock = options.clock
     this.log = options.log
     this.workerId = options.workerId
     this.leaseMs = options.leaseMs
-    if (options.version) this.version = options.version
     this.random = options.random
-    for (const handler of this.business.handlers) {
+    this.activate(options.business, options.version)
+  }
+
+  /** Load a definition and make it the one new runs use; runs pinned to others keep theirs. */
+  activate(business: BusinessDefinition, version?: string): Catalog {
+    const catalog = new Catalog(business)
+    this.catalogs.set(version ?? '', catalog)
+    this.active = version ?? ''
+    for (const handler of business.handlers) {
       if (handler.options.concurrency) this.limits.set(handler.name, handler.options.concurrency.limit)
     }
+    for (const service of business.services) {
+      for (const operation of service.operations) {
+        const limit = operation.options.concurrency?.limit ?? service.policies.concurrency?.limit
+        const runName = `${service.key}.${operation.name}${service.version ? `@${service.version}` : ''}`
+        if (limit !== undefined) this.limits.set(runName, limit)
+      }
+    }
+    return catalog
+  }
+
+  /** The active definition's catalog: where new runs go. */
+  get catalog(): Catalog {
+    return this.catalogs.get(this.active) as Catalog
+  }
+
+  get business(): BusinessDefinition {
+    return this.catalog.business
+  }
+
+  /** The version new runs are pinned to (`undefined` when unversioned). */
+  get version(): string | undefined {
+    return this.active || undefined
+  }
+
+  /** The catalog of the version a run is pinned to; `undefined` when that code is not loaded here. */
+  catalogFor(version: string | undefined): Catalog | undefined {
+    return this.catalogs.get(version ?? '')
+  }
+
+  /** Versions this worker can execute, as stored on runs (`null`: unpinned). */
+  get versions(): (string | null)[] {
+    return [...this.catalogs.keys()].map((v) => v || null)
   }
 
   /** Store an event and its deliveries; resolves to the event's id (the first one's, for a duplicate). */
@@ -134,38 +171,30 @@ export class Engine {
       runs,
     )
     if (!duplicate) {
-      // After the commit: wake runs waiting for this event (their own post-suspension check
-      // covers an event that lands while they are suspending).
-      await this.store.wakeWaiters(patternsFor(name), now)
       this.emitter.emit('published', event)
       this.emitter.emit('work', undefined)
     }
     return event.id
   }
 
-  /** Validate the input, store the operation's run, and run it inline when allowed. */
-  async invoke(
-    target: ResolvedOperation,
-    input: unknown,
-    options: SendOptions,
-    origin: InvokeOrigin,
-  ): Promise<Outcome> {
-    const { operation, service, runName } = target
-    const label = `${service.key}.${operation.name} input`
-    const data = operation.input ? validate(operation.input, input, label) : input
+  /** Validate the input, store the run, and run it inline when allowed. */
+  async invoke(target: Invocable, input: unknown, options: SendOptions, origin: InvokeOrigin): Promise<Outcome> {
+    const data = target.checkInput ? target.checkInput(input) : input
     const now = this.clock.now()
-    const inline = origin.inline && !this.limits.has(runName) && options.deliverAt === undefined
+    const inline = origin.inline && !this.limits.has(target.runName) && options.deliverAt === undefined
+    const version = origin.version ?? this.version
     const { run, duplicate } = await this.store.enqueue({
       id: origin.id ?? newId(),
-      kind: 'operation',
-      name: runName,
+      kind: target.kind,
+      name: target.runName,
       input: data,
       ...(origin.parentId ? { parentId: origin.parentId } : {}),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-      ...(operation.options.priority === undefined ? {} : { priority: operation.options.priority }),
+      ...(target.priority === undefined ? {} : { priority: target.priority }),
       availableAt: deliverAt(options.deliverAt, now),
-      correlationId: origin.correlationId ?? (options.correlationId as string | undefined) ?? origin.id ?? runName,
-      ...(this.version ? { version: this.version } : {}),
+      correlationId:
+        origin.correlationId ?? (options.correlationId as string | undefined) ?? origin.id ?? target.runName,
+      ...(version ? { version } : {}),
       ...(inline ? { leaseOwner: this.workerId, leaseExpiresAt: now + this.leaseMs } : {}),
     })
     if (!duplicate && inline) await this.execute(run)

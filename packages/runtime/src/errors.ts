@@ -58,3 +58,56 @@ export function fromErrorInfo(info: ErrorInfo): Error {
   if (info.retryable !== undefined) error.retryable = info.retryable
   return error
 }
+
+/** A saga step failed and every finished step was undone: the saga ends `compensated`. */
+export class SagaCompensatedError extends BacError {
+  readonly code = 'BAC_SAGA_COMPENSATED'
+  override readonly retryable = false
+
+  constructor(
+    saga: string,
+    readonly step: string,
+    cause: ErrorInfo,
+  ) {
+    super(`saga "${saga}" failed at step "${step}" (${cause.name}: ${cause.message}); finished steps were compensated`)
+    this.cause = cause
+  }
+}
+
+/** Undoing a finished saga step failed after its retries: a person must look (dead-letter queue). */
+export class SagaCompensationFailedError extends BacError {
+  readonly code = 'BAC_SAGA_COMPENSATION_FAILED'
+  override readonly retryable = false
+
+  constructor(saga: string, step: string, failedAt: string, cause: ErrorInfo) {
+    super(
+      `saga "${saga}" failed at step "${failedAt}", and compensating step "${step}" failed too (${cause.name}: ${cause.message}); ` +
+        'the steps after it were compensated, this one and those before it were not',
+    )
+    this.cause = cause
+  }
+}
+
+/**
+ * A step, run or payload value that cannot be stored durably (a class instance, a function).
+ * Not retried: the same code returns the same kind of value.
+ */
+export class UnstorableValueError extends BacError {
+  readonly code = 'BAC_UNSTORABLE_VALUE'
+  override readonly retryable = false
+
+  constructor(
+    readonly reason: string,
+    what = 'a value',
+  ) {
+    super(
+      `${what} cannot be stored durably: ${reason}. Return plain data — objects, arrays, strings, numbers, ` +
+        'booleans, null, Dates, Maps, Sets — and rebuild class instances from it',
+    )
+  }
+
+  /** The same error, saying whose value it was. */
+  about(what: string): UnstorableValueError {
+    return new UnstorableValueError(this.reason, what)
+  }
+}

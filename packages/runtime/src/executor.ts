@@ -9,18 +9,21 @@
  * await executor.execute(run)
  */
 import type { PolicyOptions } from '@bac/sdk'
-import { bindContext, matches, validate } from '@bac/sdk/internal'
+import { bindContext, validate } from '@bac/sdk/internal'
+import type { Catalog } from './catalog.ts'
+import { runComposition } from './composition-runner.ts'
 import type { Engine } from './engine.ts'
-import { toErrorInfo, UnknownTargetError } from './errors.ts'
+import { toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
 import { newId } from './ids.ts'
 import { retryDecision } from './retry-policy.ts'
 import { RunContext } from './run-context.ts'
-import { waitKey } from './store/kysely-store.ts'
-import { FINAL_STATUSES, type RunRecord, type Wait } from './store/store.ts'
+import { runSaga } from './saga-runner.ts'
+import { FINAL_STATUSES, type RunRecord } from './store/store.ts'
 import { withTimeLimit } from './time-limit.ts'
 
 /** What a run executes: its code, its policies, and how its result is checked. */
 interface Target {
+  readonly catalog: Catalog
   readonly invoke: (ctx: RunContext) => unknown
   readonly policies: PolicyOptions
   readonly service?: string
@@ -53,7 +56,7 @@ export class Executor {
       }
       // A run claimed for the first time has no steps yet; don't ask.
       const steps = run.attempt > 1 ? await this.engine.store.steps(run.id) : []
-      const ctx = new RunContext(this.engine, run, steps, target.service)
+      const ctx = RunContext.root(this.engine, target.catalog, run, steps, target.service)
       this.active.set(run.id, ctx)
       const outcome = await this.attempt(run, ctx, target)
       if (outcome.kind === 'completed') await this.complete(run, outcome.value)
@@ -69,31 +72,58 @@ export class Executor {
     for (const ctx of this.active.values()) ctx?.abort(reason)
   }
 
+  /** Abort one run's code (its lease went to another worker): it may do nothing more here. */
+  abort(id: string, reason: unknown): void {
+    this.active.get(id)?.abort(reason)
+    this.engine.log.warn('a run’s lease was lost; its code here is stopped, another worker continues it', { run: id })
+  }
+
   private async attempt(run: RunRecord, ctx: RunContext, target: Target): Promise<Outcome> {
     const work = Promise.resolve().then(() => bindContext(ctx, () => target.invoke(ctx)))
-    // If the run suspends, `work` never settles — or rejects later in a branch nobody awaits.
-    work.catch(() => {})
+    // Whether the code has finished, however the race below ends (a branch that waits never does).
+    let finished: { readonly value: unknown } | { readonly error: unknown } | undefined
+    work.then(
+      (value) => {
+        finished = { value }
+      },
+      (error: unknown) => {
+        finished = { error }
+      },
+    )
     const limited = withTimeLimit(this.engine.clock, work, target.policies.timeout, `${run.kind} "${run.name}"`, (e) =>
       ctx.abort(e),
     )
     try {
       const value = await Promise.race([limited, ctx.suspended.then(() => SUSPENDED)])
-      if (value === SUSPENDED) {
-        await ctx.settleSteps()
-        return { kind: 'suspended' }
-      }
-      return { kind: 'completed', value: target.checkOutput ? target.checkOutput(value) : value }
+      if (value !== SUSPENDED)
+        return { kind: 'completed', value: target.checkOutput ? target.checkOutput(value) : value }
+      // Something waits. Let every other branch run until nothing can move; the code may still
+      // finish (the other side of a Promise.race), or everything left is waiting.
+      await ctx.settleSteps()
+      await new Promise((resolve) => setImmediate(resolve))
+      if (!finished) return { kind: 'suspended' }
+      if ('error' in finished) return { kind: 'failed', error: finished.error }
+      return { kind: 'completed', value: target.checkOutput ? target.checkOutput(finished.value) : finished.value }
     } catch (error) {
       return { kind: 'failed', error }
     }
   }
 
   private target(run: RunRecord): Target {
-    const { catalog } = this.engine
+    const catalog = this.engine.catalogFor(run.version)
+    const found = catalog ? this.code(run, catalog) : undefined
+    if (catalog && found) return { catalog, ...found }
+    throw new UnknownTargetError(
+      `${run.kind} "${run.name}" is not in business "${this.engine.business.name}"${run.version ? ` (run of version ${run.version})` : ''}; ` +
+        'it may have been renamed or removed since the run was created',
+    )
+  }
+
+  private code(run: RunRecord, catalog: Catalog): Omit<Target, 'catalog'> | undefined {
     switch (run.kind) {
       case 'handler': {
         const handler = catalog.handler(run.name)
-        if (!handler) break
+        if (!handler) return undefined
         return {
           invoke: (ctx) => handler.handler(run.input, ctx),
           policies: handler.options,
@@ -102,7 +132,7 @@ export class Executor {
       }
       case 'operation': {
         const resolved = catalog.operationByRunName(run.name)
-        if (!resolved) break
+        if (!resolved) return undefined
         const { operation, service } = resolved
         const output = operation.output
         return {
@@ -116,7 +146,7 @@ export class Executor {
       }
       case 'schedule': {
         const schedule = catalog.schedule(run.name)
-        if (!schedule) break
+        if (!schedule) return undefined
         const { scheduledAt } = run.input as { scheduledAt: number }
         return {
           invoke: (ctx) => schedule.handler({ scheduledAt: new Date(scheduledAt) }, ctx),
@@ -124,50 +154,47 @@ export class Executor {
           ...(schedule.service ? { service: schedule.service } : {}),
         }
       }
+      case 'saga': {
+        const saga = catalog.saga(run.name)
+        if (!saga) return undefined
+        return { invoke: (ctx) => runSaga(saga, run.input, ctx), policies: saga.options }
+      }
+      case 'composition': {
+        const composition = catalog.composition(run.name)
+        if (!composition) return undefined
+        return { invoke: (ctx) => runComposition(composition, run.input, ctx), policies: {} }
+      }
       default:
-        break
+        return undefined
     }
-    throw new UnknownTargetError(
-      `${run.kind} "${run.name}" is not in business "${this.engine.business.name}"${run.version ? ` (run of version ${run.version})` : ''}; ` +
-        'it may have been renamed or removed since the run was created',
-    )
   }
 
   private async complete(run: RunRecord, value: unknown): Promise<void> {
     const now = this.engine.clock.now()
-    const settled = await this.engine.store.settle(run.id, this.engine.workerId, {
-      status: 'completed',
-      result: value,
-      now,
-    })
+    let settled: RunRecord | undefined
+    try {
+      settled = await this.engine.store.settle(run.id, this.engine.workerId, {
+        status: 'completed',
+        result: value,
+        now,
+      })
+    } catch (error) {
+      // A result the store cannot hold fails the run for good, rather than re-running it forever.
+      if (error instanceof UnstorableValueError)
+        return this.fail(run, error.about(`the result of ${run.kind} "${run.name}"`))
+      throw error
+    }
     if (!settled) return this.lostLease(run)
-    await this.finished(settled)
+    this.finished(settled)
   }
 
   private async suspend(run: RunRecord, ctx: RunContext): Promise<void> {
-    const { wait, availableAt } = ctx.suspension ?? { wait: { kind: 'sleep' as const, until: 0 }, availableAt: 0 }
+    const { waits, availableAt } = ctx.suspension ?? { waits: [], availableAt: 0 }
     const { store, clock, workerId } = this.engine
-    const settled = await store.settle(run.id, workerId, { status: 'waiting', wait, availableAt, now: clock.now() })
+    // The store wakes the run at once if what it waits for happened while it ran.
+    const settled = await store.settle(run.id, workerId, { status: 'waiting', waits, availableAt, now: clock.now() })
     if (!settled) return this.lostLease(run)
-    // After the commit, look once more for what we wait on: it may have happened while we
-    // suspended, before anyone could see that we wait (the publisher checks after its commit too).
-    const key = waitKey(wait)
-    if (key && (await this.alreadyHappened(wait))) await store.wakeWaiters([key], clock.now())
     this.engine.emitter.emit('work', undefined)
-  }
-
-  private async alreadyHappened(wait: Wait): Promise<boolean> {
-    const { store } = this.engine
-    if (wait.kind === 'run') {
-      const child = await store.getRun(wait.runId)
-      return child !== undefined && FINAL_STATUSES.includes(child.status)
-    }
-    if (wait.kind === 'event') {
-      const names = wait.pattern.includes('*') ? undefined : [wait.pattern]
-      const since = await store.eventsAfter(names, wait.afterSeq, 500)
-      return since.some((event) => matches(wait.pattern, event.name))
-    }
-    return false
   }
 
   private async fail(run: RunRecord, error: unknown, policies: PolicyOptions = {}): Promise<void> {
@@ -176,13 +203,19 @@ export class Executor {
     const failures = run.failures + 1
     const info = toErrorInfo(error)
     const failure = { attempt: run.attempt, at: now, error: info }
-    const decision = retryDecision(policies.retry, failures, error, random)
     const runLog = log.child({ run: run.id, name: run.name, attempt: run.attempt })
+    if (info.code === 'BAC_SAGA_COMPENSATED') {
+      const settled = await store.settle(run.id, workerId, { status: 'compensated', error: info, failure, now })
+      if (!settled) return this.lostLease(run)
+      runLog.warn('saga compensated', { error: info.message })
+      return this.finished(settled)
+    }
+    const decision = retryDecision(policies.retry, failures, error, random)
     if (decision.retry) {
       const until = now + decision.delay
       const settled = await store.settle(run.id, workerId, {
         status: 'waiting',
-        wait: { kind: 'retry', until },
+        waits: [{ kind: 'retry', until }],
         availableAt: until,
         error: info,
         failure,
@@ -193,7 +226,13 @@ export class Executor {
       this.engine.emitter.emit('work', undefined)
       return
     }
-    const deadLetter = run.parentId ? undefined : newId()
+    // A caller run gets the failure and decides — unless it has already finished, and so never
+    // will. A failed compensation always needs a person.
+    const handled =
+      run.parentId !== undefined &&
+      info.code !== 'BAC_SAGA_COMPENSATION_FAILED' &&
+      (await this.callerWaits(run.parentId))
+    const deadLetter = handled ? undefined : newId()
     const settled = await store.settle(run.id, workerId, {
       status: 'failed',
       error: info,
@@ -207,15 +246,18 @@ export class Executor {
       reason: decision.reason,
       ...(deadLetter ? { deadLetter } : {}),
     })
-    await this.finished(settled)
+    this.finished(settled)
   }
 
-  /** Tell whoever waits on this run: parents in the store (only operations are awaited), callers here. */
-  private async finished(run: RunRecord): Promise<void> {
-    const { store, clock, emitter } = this.engine
-    if (run.kind === 'operation') await store.wakeWaiters([`run:${run.id}`], clock.now())
-    emitter.emit('settled', run)
-    emitter.emit('work', undefined)
+  /** Tell callers in this process (the store has woken waiting runs in the same transaction). */
+  private finished(run: RunRecord): void {
+    this.engine.emitter.emit('settled', run)
+    this.engine.emitter.emit('work', undefined)
+  }
+
+  private async callerWaits(parentId: string): Promise<boolean> {
+    const parent = await this.engine.store.getRun(parentId)
+    return parent !== undefined && !FINAL_STATUSES.includes(parent.status)
   }
 
   private lostLease(run: RunRecord): void {

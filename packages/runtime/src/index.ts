@@ -8,7 +8,15 @@
 export type { Clock, Timer } from './clock/clock.ts'
 export { realClock } from './clock/real-clock.ts'
 export { type VirtualClock, virtualClock } from './clock/virtual-clock.ts'
-export { RuntimeStateError, TimeoutError, UnknownOperationError, UnknownTargetError } from './errors.ts'
+export {
+  RuntimeStateError,
+  SagaCompensatedError,
+  SagaCompensationFailedError,
+  TimeoutError,
+  UnknownOperationError,
+  UnknownTargetError,
+} from './errors.ts'
+export type { HealthReport, ServiceHealth } from './health.ts'
 export { type JsonLoggerOptions, jsonLogger, type LogLevel } from './json-logger.ts'
 export { type LoadOptions, load, resolveEntry } from './load.ts'
 export { backoff, DEFAULT_RETRY, retryDecision } from './retry-policy.ts'

@@ -22,7 +22,7 @@ import type {
   WaitForEventOptions,
 } from '@bac/sdk'
 import { refPath, toMilliseconds } from '@bac/sdk/internal'
-import type { ResolvedOperation } from './catalog.ts'
+import type { Invocable } from './catalog.ts'
 import type { Engine } from './engine.ts'
 import { RuntimeStateError, UnknownOperationError } from './errors.ts'
 import { subscription, unavailable } from './run-context.ts'
@@ -50,8 +50,8 @@ export class OutsideContext implements Context {
     return unavailable('metrics')
   }
 
-  execute(kind: ExecutableKind, name: string, _input: unknown, _options?: CallOptions): Promise<unknown> {
-    return unavailable(`running ${kind} "${name}"`)
+  execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.invoke(this.engine.catalog.executable(kind, name), input, options)
   }
 
   subscribe(pattern: string): AsyncIterable<EventEnvelope> {
@@ -93,7 +93,7 @@ export class OutsideContext implements Context {
     )
   }
 
-  private async invoke(target: ResolvedOperation, input: unknown, options: SendOptions): Promise<unknown> {
+  private async invoke(target: Invocable, input: unknown, options: SendOptions): Promise<unknown> {
     const outcome = await this.engine.invoke(target, input, options, { inline: true })
     if (outcome.state === 'completed') return outcome.value
     if (outcome.state === 'failed') throw outcome.error

@@ -4,13 +4,19 @@
  * key (`charge`, `$sleep#1`, `$call#2`) and a stored result; on a retry or after a crash the
  * stored result is returned instead of doing the work again.
  *
+ * Keys are scoped: the body of a step (and each saga action, compensation and composition
+ * element) runs in a child context whose keys start with the step's own (`charge/$call#1`). A
+ * finished step is skipped on replay together with everything inside it, so the keys of what
+ * follows never shift — a call made inside a step can never be mistaken for a later one.
+ *
  * When the run must wait — a sleep not yet over, an event not yet sent, a called operation
- * still retrying — the context records why and hands the code a promise that never settles
- * (so a user's try/catch cannot swallow it); the executor then suspends the run, and a later
- * execution replays to the same point and carries on.
+ * still retrying — the context records why and hands that code a promise that never settles
+ * (so a user's try/catch cannot swallow it). Other branches (`Promise.all`, `Promise.race`)
+ * carry on; once nothing can move, the executor suspends the run with everything it waits
+ * for, and a later execution replays to the same point and carries on.
  *
  * @example
- * const ctx = new RunContext(engine, run, await store.steps(run.id))
+ * const ctx = RunContext.root(engine, run, await store.steps(run.id))
  */
 import type {
   Ai,
@@ -29,19 +35,29 @@ import type {
   StepOptions,
   WaitForEventOptions,
 } from '@bac/sdk'
-import { matches, normalizePattern, refPath, toMilliseconds } from '@bac/sdk/internal'
-import type { ResolvedOperation } from './catalog.ts'
+import { bindContext, matches, normalizePattern, refPath, toMilliseconds } from '@bac/sdk/internal'
+import type { Catalog, Invocable } from './catalog.ts'
 import type { Engine } from './engine.ts'
-import { RuntimeStateError, UnknownOperationError } from './errors.ts'
+import { fromErrorInfo, RuntimeStateError, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
 import { deterministicId } from './ids.ts'
 import { NEVER } from './store/kysely-store.ts'
-import type { RunRecord, StepRecord, Wait } from './store/store.ts'
+import type { ErrorInfo, RunRecord, StepRecord, Wait } from './store/store.ts'
 import { withTimeLimit } from './time-limit.ts'
 
+/** Why and until when the run waits: it wakes at `availableAt` or when any of `waits` happens. */
 export interface Suspension {
-  readonly wait: Wait
+  readonly waits: readonly Wait[]
   readonly availableAt: number
 }
+
+/** A unit's function in flight; `suspended` once something inside it waits. */
+interface Body {
+  readonly promise: Promise<unknown>
+  suspended: boolean
+}
+
+/** A stored attempt of a unit that records failures too (saga actions): its value or its error. */
+export type Attempt = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: ErrorInfo }
 
 /** The never-settling promise handed to code that must wait. */
 const pause = <T>(): Promise<T> => new Promise<T>(() => {})
@@ -51,56 +67,149 @@ export function unavailable(feature: string): never {
   throw new RuntimeStateError(`${feature} is not available in this runtime yet`)
 }
 
+/** What every scope of one execution shares. */
+class Execution {
+  suspension?: Suspension
+  readonly suspended: Promise<void>
+  signalSuspended!: () => void
+  /** Resolves at the next suspension or finished wait/sleep/call (each replaces it), for `settleSteps`. */
+  nextChange: Promise<void>
+  /** Waits, sleeps and calls under way that have neither finished nor suspended. */
+  pending = 0
+  private signalNext!: () => void
+  readonly results = new Map<string, unknown>()
+  readonly inflight = new Set<Body>()
+  readonly controller = new AbortController()
+
+  constructor(
+    readonly engine: Engine,
+    readonly catalog: Catalog,
+    readonly record: RunRecord,
+    steps: readonly StepRecord[],
+  ) {
+    for (const step of steps) this.results.set(step.key, step.result)
+    this.suspended = new Promise<void>((resolve) => {
+      this.signalSuspended = resolve
+    })
+    this.nextChange = this.armNext()
+  }
+
+  /** A wait, sleep or call starts; call the returned function once it has finished or suspended. */
+  begin(): () => void {
+    this.pending++
+    let ended = false
+    return () => {
+      if (ended) return
+      ended = true
+      this.pending--
+      this.changed()
+    }
+  }
+
+  /** Wait for `wait` too; the run becomes runnable at the earliest time or first event. */
+  suspend(wait: Wait, availableAt: number): void {
+    const waits = this.suspension?.waits ?? []
+    this.suspension = {
+      waits: waits.some((w) => JSON.stringify(w) === JSON.stringify(wait)) ? waits : [...waits, wait],
+      availableAt: Math.min(availableAt, this.suspension?.availableAt ?? availableAt),
+    }
+    this.signalSuspended()
+    this.changed()
+  }
+
+  private changed(): void {
+    const signal = this.signalNext
+    this.nextChange = this.armNext()
+    signal()
+  }
+
+  /** Once the attempt is over (timed out, stopped, lease lost), its code may not do anything more. */
+  get over(): boolean {
+    return this.controller.signal.aborted
+  }
+
+  private armNext(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.signalNext = resolve
+    })
+  }
+}
+
 export class RunContext implements Context {
   readonly run: RunInfo
   readonly signal: AbortSignal
   readonly log: Logger
-  suspension?: Suspension
-  /** Resolves when the code asks to suspend. */
-  readonly suspended: Promise<void>
-  private signalSuspended!: () => void
-  private readonly results = new Map<string, unknown>()
   private readonly occurrences = new Map<string, number>()
   private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0 }
-  private readonly inflight = new Set<Promise<unknown>>()
-  private readonly controller = new AbortController()
 
-  constructor(
-    private readonly engine: Engine,
-    readonly record: RunRecord,
-    steps: readonly StepRecord[],
+  private constructor(
+    private readonly execution: Execution,
+    /** Key prefix of this scope: '' at the root, `charge/` inside step "charge". */
+    private readonly prefix: string,
     /** The service the running code belongs to: its internal operations are callable. */
-    readonly service?: string,
+    readonly service: string | undefined,
+    /** The unit whose function this scope runs, and the scope around it. */
+    private readonly body?: Body,
+    private readonly parent?: RunContext,
   ) {
-    for (const step of steps) this.results.set(step.key, step.result)
+    const { record, engine } = execution
     this.run = {
       id: record.id,
       attempt: record.attempt,
       name: record.name,
-      kind: record.kind === 'schedule' ? 'schedule' : record.kind,
+      kind: record.kind,
       ...(record.version ? { version: record.version } : {}),
       ...(record.correlationId ? { correlationId: record.correlationId } : {}),
     }
-    this.signal = this.controller.signal
+    this.signal = execution.controller.signal
     this.log = engine.log.child({
       run: record.id,
       name: record.name,
       attempt: record.attempt,
       correlation: record.correlationId,
     })
-    this.suspended = new Promise<void>((resolve) => {
-      this.signalSuspended = resolve
-    })
+  }
+
+  static root(
+    engine: Engine,
+    catalog: Catalog,
+    record: RunRecord,
+    steps: readonly StepRecord[],
+    service?: string,
+  ): RunContext {
+    return new RunContext(new Execution(engine, catalog, record, steps), '', service)
+  }
+
+  get record(): RunRecord {
+    return this.execution.record
+  }
+
+  get suspension(): Suspension | undefined {
+    return this.execution.suspension
+  }
+
+  /** Resolves when the code asks to suspend. */
+  get suspended(): Promise<void> {
+    return this.execution.suspended
   }
 
   /** Abort the code's signal (timeout, stop). */
   abort(reason: unknown): void {
-    this.controller.abort(reason)
+    this.execution.controller.abort(reason)
   }
 
-  /** Wait for step functions still running, so what they finish is stored before suspending. */
+  /**
+   * Wait for step functions still running, so what they finish is stored before suspending —
+   * except those that are themselves waiting (a call or sleep inside a step): they resume on replay.
+   */
   async settleSteps(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+    const execution = this.execution
+    for (;;) {
+      const running = [...execution.inflight].filter((body) => !body.suspended)
+      if (running.length === 0 && execution.pending === 0) return
+      const bodies = running.length > 0 ? [Promise.allSettled(running.map((b) => b.promise))] : []
+      await Promise.race([...bodies, execution.nextChange])
+    }
   }
 
   get db(): Db {
@@ -119,74 +228,131 @@ export class RunContext implements Context {
     return unavailable('metrics')
   }
 
-  execute(kind: ExecutableKind, name: string, _input: unknown, _options?: CallOptions): Promise<unknown> {
-    return unavailable(`running ${kind} "${name}"`)
-  }
-
   subscribe(pattern: string): AsyncIterable<EventEnvelope> {
-    return subscription(this.engine, pattern)
+    return subscription(this.execution.engine, pattern)
   }
 
   async step<T>(name: string, fn: () => T | Promise<T>, options: StepOptions = {}): Promise<Awaited<T>> {
-    if (typeof name !== 'string' || name === '' || name.startsWith('$')) {
-      throw new TypeError(`step(): a step needs a name that does not start with $, got ${JSON.stringify(name)}`)
+    if (typeof name !== 'string' || name === '' || name.startsWith('$') || /[/#]/.test(name)) {
+      throw new TypeError(
+        `step(): a step needs a name without "/" or "#" that does not start with $, got ${JSON.stringify(name)}`,
+      )
     }
-    const key = this.occurrence(name)
-    if (this.results.has(key)) return this.results.get(key) as Awaited<T>
-    if (this.suspension) return pause<Awaited<T>>()
-    const startedAt = this.engine.clock.now()
     const timeout =
       options.timeout === undefined ? undefined : toMilliseconds(options.timeout, `step('${name}') timeout`)
-    const body = withTimeLimit(
-      this.engine.clock,
-      Promise.resolve().then(fn) as Promise<Awaited<T>>,
-      timeout,
-      `step "${name}"`,
+    return (await this.unit(this.occurrence(name), () => fn(), { timeout, what: `step "${name}"` })) as Awaited<T>
+  }
+
+  /**
+   * The durable unit under steps, saga actions and composition elements: `fn` runs once, in its
+   * own scope (bound as the ambient context), and its result is stored under `key`.
+   */
+  async unit(
+    key: string,
+    fn: (scope: RunContext) => unknown,
+    options: { readonly timeout?: number; readonly what?: string } = {},
+  ): Promise<unknown> {
+    const full = this.prefix + key
+    const { results, engine, inflight } = this.execution
+    if (results.has(full)) return results.get(full)
+    if (this.execution.over) return pause()
+    const startedAt = engine.clock.now()
+    const body: { promise: Promise<unknown>; suspended: boolean } = { promise: Promise.resolve(), suspended: false }
+    const scope = new RunContext(this.execution, `${full}/`, this.service, body, this)
+    body.promise = withTimeLimit(
+      engine.clock,
+      Promise.resolve().then(() => bindContext(scope, () => fn(scope))),
+      options.timeout,
+      options.what ?? `"${key}"`,
     )
-    this.inflight.add(body)
+    inflight.add(body)
     try {
-      const value = await body
-      return (await this.save(key, value, startedAt)) as Awaited<T>
+      return await this.save(full, await body.promise, startedAt, options.what ?? `"${key}"`)
     } finally {
-      this.inflight.delete(body)
+      inflight.delete(body)
     }
   }
 
+  /** Like `unit`, but a failure is stored too, as a settled attempt that replays as the same failure. */
+  async attempt(key: string, fn: (scope: RunContext) => unknown, timeout?: number): Promise<Attempt> {
+    const full = this.prefix + key
+    const { results, engine } = this.execution
+    if (results.has(full)) return results.get(full) as Attempt
+    if (this.execution.over) return pause()
+    const startedAt = engine.clock.now()
+    let outcome: Attempt
+    try {
+      outcome = {
+        ok: true,
+        value: await this.unit(`${key}:run`, fn, { ...(timeout ? { timeout } : {}), what: `"${key}"` }),
+      }
+    } catch (error) {
+      if (this.execution.over) return pause()
+      outcome = { ok: false, error: toErrorInfo(error) }
+    }
+    return (await this.save(full, outcome, startedAt)) as Attempt
+  }
+
   async send(event: string, payload: unknown, options: SendOptions = {}): Promise<unknown> {
+    if (this.execution.over) return pause()
     const name = refPath(event)
-    const operation = this.engine.catalog.operationForVerb(name, options.version)
-    if (operation) return this.callResolved(operation, payload, options)
-    const id = deterministicId(this.record.id, 'send', ++this.counters.send)
-    return this.engine.publish(name, payload, options, {
+    const operation = this.execution.catalog.operationForVerb(name, options.version, this.service)
+    if (operation) return this.invoke(operation, payload, options)
+    const { record, engine } = this.execution
+    const id = deterministicId(record.id, `${this.prefix}$send`, ++this.counters.send)
+    return engine.publish(name, payload, options, {
       id,
-      sourceRunId: this.record.id,
-      ...(this.record.correlationId ? { correlationId: this.record.correlationId } : {}),
+      sourceRunId: record.id,
+      ...(record.correlationId ? { correlationId: record.correlationId } : {}),
     })
   }
 
   call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
-    const resolved = this.engine.catalog.operation(service, operation, options.version)
+    const resolved = this.execution.catalog.operation(service, operation, options.version)
     if (resolved.operation.internal && resolved.service.name !== this.service) {
       throw new UnknownOperationError(
         `${resolved.service.key}.${operation} is internal to ${resolved.service.name}; call a public operation instead`,
       )
     }
-    return this.callResolved(resolved, input, options)
+    return this.invoke(resolved, input, options)
   }
 
-  private async callResolved(target: ResolvedOperation, input: unknown, options: SendOptions): Promise<unknown> {
-    const key = `$call#${++this.counters.call}`
-    if (this.results.has(key)) return this.results.get(key)
-    if (this.suspension) return pause()
-    const startedAt = this.engine.clock.now()
-    const outcome = await this.engine.invoke(target, input, options, {
-      id: deterministicId(this.record.id, 'call', this.counters.call),
-      parentId: this.record.id,
-      ...(this.record.correlationId ? { correlationId: this.record.correlationId } : {}),
+  execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.invoke(this.execution.catalog.executable(kind, name), input, options)
+  }
+
+  /** A child run (operation, saga, composition): created once, run inline when possible, awaited durably. */
+  private async invoke(target: Invocable, input: unknown, options: SendOptions): Promise<unknown> {
+    const key = `${this.prefix}$call#${++this.counters.call}`
+    const { results } = this.execution
+    if (results.has(key)) return results.get(key)
+    if (this.execution.over) return pause()
+    const done = this.execution.begin()
+    try {
+      return await this.invokeNew(target, input, options, key, done)
+    } finally {
+      done()
+    }
+  }
+
+  private async invokeNew(
+    target: Invocable,
+    input: unknown,
+    options: SendOptions,
+    key: string,
+    done: () => void,
+  ): Promise<unknown> {
+    const { engine, record } = this.execution
+    const startedAt = engine.clock.now()
+    const outcome = await engine.invoke(target, input, options, {
+      id: deterministicId(record.id, key, 0),
+      parentId: record.id,
+      ...(record.correlationId ? { correlationId: record.correlationId } : {}),
+      ...(record.version ? { version: record.version } : {}),
       inline: true,
     })
     if (outcome.state === 'failed') throw outcome.error
-    if (outcome.state === 'running') return this.suspend({ kind: 'run', runId: outcome.runId }, NEVER)
+    if (outcome.state === 'running') return this.suspend({ kind: 'run', runId: outcome.runId }, NEVER, done)
     return this.save(key, outcome.value, startedAt)
   }
 
@@ -203,35 +369,57 @@ export class RunContext implements Context {
   }
 
   private async sleepTill(until: (now: number) => number): Promise<void> {
-    const key = `$sleep#${++this.counters.sleep}`
-    if (this.results.has(key)) return
-    if (this.suspension) return pause()
-    const now = this.engine.clock.now()
-    const wake = (await this.remember(`${key}:until`, () => until(now))) as number
-    if (this.engine.clock.now() >= wake) {
-      await this.save(key, null, now)
-      return
+    const key = `${this.prefix}$sleep#${++this.counters.sleep}`
+    const { results, engine } = this.execution
+    if (results.has(key)) return
+    if (this.execution.over) return pause()
+    const done = this.execution.begin()
+    try {
+      const now = engine.clock.now()
+      const wake = (await this.remember(`${key}:until`, () => until(now))) as number
+      if (engine.clock.now() >= wake) {
+        await this.save(key, null, now)
+        return
+      }
+      return this.suspend({ kind: 'sleep', until: wake }, wake, done)
+    } finally {
+      done()
     }
-    return this.suspend({ kind: 'sleep', until: wake }, wake)
   }
 
   async waitForEvent<T = unknown>(event: string, options: WaitForEventOptions<T> = {}): Promise<T | null> {
     const pattern = normalizePattern(event, 'waitForEvent()')
-    const key = `$wait#${++this.counters.wait}`
-    if (this.results.has(key)) return this.results.get(key) as T | null
-    if (this.suspension) return pause()
-    const now = this.engine.clock.now()
+    const key = `${this.prefix}$wait#${++this.counters.wait}`
+    const { results } = this.execution
+    if (results.has(key)) return results.get(key) as T | null
+    if (this.execution.over) return pause()
+    const done = this.execution.begin()
+    try {
+      return await this.awaitEvent(key, pattern, options, done)
+    } finally {
+      done()
+    }
+  }
+
+  private async awaitEvent<T>(
+    key: string,
+    pattern: string,
+    options: WaitForEventOptions<T>,
+    done: () => void,
+  ): Promise<T | null> {
+    const { engine } = this.execution
+    const now = engine.clock.now()
     const timeout =
       options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'waitForEvent() timeout')
     const from = (await this.remember(`${key}:from`, async () => ({
-      afterSeq: await this.engine.store.lastEventSeq(),
+      afterSeq: await engine.store.lastEventSeq(),
       ...(timeout === undefined ? {} : { deadline: now + timeout }),
     }))) as { afterSeq: number; deadline?: number }
     const accept = acceptor(options.match)
     const names = pattern.includes('*') ? undefined : [pattern]
     let seq = from.afterSeq
     for (;;) {
-      const batch = await this.engine.store.eventsAfter(names, seq, 500)
+      const batch = await engine.store.eventsAfter(names, seq, 500)
       for (const candidate of batch) {
         if (matches(pattern, candidate.name) && accept(candidate.payload as T)) {
           return (await this.save(key, candidate.payload, now)) as T
@@ -240,7 +428,7 @@ export class RunContext implements Context {
       seq = batch.at(-1)?.seq ?? seq
       if (batch.length < 500) break
     }
-    if (from.deadline !== undefined && this.engine.clock.now() >= from.deadline) {
+    if (from.deadline !== undefined && engine.clock.now() >= from.deadline) {
       return (await this.save(key, null, now)) as null
     }
     const wait = {
@@ -249,40 +437,53 @@ export class RunContext implements Context {
       afterSeq: seq,
       ...(from.deadline === undefined ? {} : { deadline: from.deadline }),
     }
-    return this.suspend(wait, from.deadline ?? NEVER)
+    return this.suspend(wait, from.deadline ?? NEVER, done)
   }
 
-  /** `name`, then `name#2`, `name#3`... for repeated step names in one execution. */
+  /** `name`, then `name#2`, `name#3`... for repeated step names in one scope. */
   private occurrence(name: string): string {
     const n = (this.occurrences.get(name) ?? 0) + 1
     this.occurrences.set(name, n)
     return n === 1 ? name : `${name}#${n}`
   }
 
-  private async save(key: string, value: unknown, startedAt: number): Promise<unknown> {
-    const stored = await this.engine.store.saveStep({
-      runId: this.record.id,
-      key,
-      result: value,
-      startedAt,
-      finishedAt: this.engine.clock.now(),
-    })
-    this.results.set(key, stored.result)
-    return stored.result
+  private async save(key: string, value: unknown, startedAt: number, what = `"${key}"`): Promise<unknown> {
+    const { engine, record, results } = this.execution
+    try {
+      const stored = await engine.store.saveStep({
+        runId: record.id,
+        key,
+        result: value,
+        startedAt,
+        finishedAt: engine.clock.now(),
+      })
+      results.set(key, stored.result)
+      return stored.result
+    } catch (error) {
+      if (error instanceof UnstorableValueError) throw error.about(`the result of ${what}`)
+      throw error
+    }
   }
 
   /** A value fixed the first time it is computed (when a sleep ends, where a wait starts). */
   private async remember(key: string, compute: () => unknown): Promise<unknown> {
-    if (this.results.has(key)) return this.results.get(key)
-    return this.save(key, await compute(), this.engine.clock.now())
+    const { results, engine } = this.execution
+    if (results.has(key)) return results.get(key)
+    return this.save(key, await compute(), engine.clock.now())
   }
 
-  private suspend<T>(wait: Wait, availableAt: number): Promise<T> {
-    if (!this.suspension || availableAt < this.suspension.availableAt) this.suspension = { wait, availableAt }
-    this.signalSuspended()
+  /** Record the wait, mark the enclosing units as waiting, and end the wait's pending count (`done`). */
+  private suspend<T>(wait: Wait, availableAt: number, done: () => void): Promise<T> {
+    for (let scope: RunContext | undefined = this; scope; scope = scope.parent)
+      if (scope.body) scope.body.suspended = true
+    this.execution.suspend(wait, availableAt)
+    done()
     return pause()
   }
 }
+
+/** Rebuild a stored attempt's error to throw. */
+export const attemptError = (attempt: Attempt & { ok: false }): Error => fromErrorInfo(attempt.error)
 
 /** `match` as a predicate: a function, or a partial payload whose fields must be equal. */
 function acceptor<T>(match: WaitForEventOptions<T>['match']): (payload: T) => boolean {

@@ -121,7 +121,7 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     await rt.send($.Order.created, {})
     await rt.drain()
     const [run] = await rt.runs.list()
-    expect(run).toMatchObject({ status: 'waiting', failures: 1, wait: { kind: 'retry' } })
+    expect(run).toMatchObject({ status: 'waiting', failures: 1, waits: [{ kind: 'retry' }] })
     expect(run?.availableAt).toBe(clock.now() + 750)
     failShip = false
     await clock.advance('1s')
@@ -336,7 +336,7 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     await rt.send($.Trial.started, {})
     await rt.drain()
     const [run] = await rt.runs.list()
-    expect(run).toMatchObject({ status: 'waiting', wait: { kind: 'sleep' } })
+    expect(run).toMatchObject({ status: 'waiting', waits: [{ kind: 'sleep' }] })
     await clock.advance('2d')
     await rt.drain()
     expect((await rt.runs.get(run?.id ?? ''))?.status).toBe('waiting')
@@ -361,7 +361,7 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     const runs = await rt.runs.list({ name: 'Order.placed' })
     const byOrder = Object.fromEntries(runs.map((r) => [(r.input as { id: string }).id, r]))
     expect(byOrder.a).toMatchObject({ status: 'completed', result: { orderId: 'a', carrier: 'ups' } })
-    expect(byOrder.b).toMatchObject({ status: 'waiting', wait: { kind: 'event', pattern: 'Order.shipped' } })
+    expect(byOrder.b).toMatchObject({ status: 'waiting', waits: [{ kind: 'event', pattern: 'Order.shipped' }] })
     await clock.advance('1d')
     await rt.drain()
     expect(await rt.runs.get(byOrder.b?.id ?? '')).toMatchObject({ status: 'completed', result: 'gave up' })
@@ -387,7 +387,7 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     await rt.send($.Order.created, {})
     await rt.drain()
     const [parent] = await rt.runs.list({ kind: 'handler' })
-    expect(parent).toMatchObject({ status: 'waiting', wait: { kind: 'run' } })
+    expect(parent).toMatchObject({ status: 'waiting', waits: [{ kind: 'run' }] })
     for (let i = 0; i < 3; i++) {
       await clock.advance('5s')
       await rt.drain()
@@ -398,6 +398,73 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     })
     const [child] = await rt.runs.list({ kind: 'operation' })
     expect(child).toMatchObject({ parentId: parent?.id, status: 'completed', failures: 2 })
+  })
+
+  it('keys what runs inside a step by the step, so replays never mix up calls', async () => {
+    let failOnce = true
+    const { rt, clock } = await start(() => {
+      $.service({ name: 'Echo', operations: { say: (word: string) => word } })
+      on($.Order.created, async () => {
+        const first = await step('first', () => send($.Echo.say, 'one'))
+        const second = await step('second', async () => {
+          await sleep('1m')
+          return send($.Echo.say, 'two')
+        })
+        if (failOnce) {
+          failOnce = false
+          throw new Error('after both steps')
+        }
+        return [first, second, await send($.Echo.say, 'three')]
+      })
+    })
+    await rt.send($.Order.created, {})
+    await rt.drain()
+    await clock.advance('1m')
+    await rt.drain()
+    await clock.advance('1s')
+    await rt.drain()
+    const [run] = await rt.runs.list({ kind: 'handler' })
+    expect(run).toMatchObject({ status: 'completed', result: ['one', 'two', 'three'], failures: 1 })
+    expect((await rt.runs.list({ kind: 'operation' })).map((r) => r.result).sort()).toEqual(['one', 'three', 'two'])
+  })
+
+  it('wakes a run racing two waits on whichever happens first', async () => {
+    const { rt } = await start(() => {
+      on($.Order.placed, async () => {
+        const first = await Promise.race([waitForEvent($.Order.paid), waitForEvent($.Order.cancelled)])
+        return first
+      })
+    })
+    await rt.send($.Order.placed, {})
+    await rt.drain()
+    await rt.send($.Order.cancelled, { why: 'changed mind' })
+    await rt.drain()
+    expect((await rt.runs.list({ name: 'Order.placed' }))[0]).toMatchObject({
+      status: 'completed',
+      result: { why: 'changed mind' },
+    })
+  })
+
+  it('fails for good, with a clear error, a run whose result cannot be stored', async () => {
+    class Money {
+      constructor(readonly cents: number) {}
+    }
+    const { rt } = await start(() => {
+      on($.Invoice.created, () => new Money(100))
+      on($.Invoice.paid, () => step('amount', () => new Money(5)))
+      on($.Invoice.named, () => step('a#b', () => 1))
+    })
+    await rt.send($.Invoice.created, {})
+    await rt.send($.Invoice.paid, {})
+    await rt.send($.Invoice.named, {})
+    await rt.drain()
+    const byName = Object.fromEntries((await rt.runs.list()).map((r) => [r.name, r]))
+    expect(byName['Invoice.created']).toMatchObject({ status: 'failed', failures: 1 })
+    expect(byName['Invoice.created']?.error?.message).toMatch(
+      /^the result of handler "Invoice.created" cannot be stored durably: Cannot stringify arbitrary non-POJOs\. Return plain data/,
+    )
+    expect(byName['Invoice.paid']?.error?.message).toMatch(/^the result of step "amount" cannot be stored durably/)
+    expect(byName['Invoice.named']?.error?.message).toMatch(/step\(\): a step needs a name without "\/" or "#"/)
   })
 
   it('keeps to the concurrency limit of the runtime and of a handler', async () => {

@@ -12,10 +12,10 @@
  * await rt.stop()
  */
 import { randomBytes } from 'node:crypto'
+import { readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
 import { bindContext, refPath } from '@bac/sdk/internal'
-import { Catalog } from './catalog.ts'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
 import type { VirtualClock } from './clock/virtual-clock.ts'
@@ -23,6 +23,7 @@ import { Dispatcher } from './dispatcher.ts'
 import { Engine } from './engine.ts'
 import { RuntimeStateError } from './errors.ts'
 import { Executor } from './executor.ts'
+import { HealthMonitor, type HealthReport } from './health.ts'
 import { jsonLogger } from './json-logger.ts'
 import { OutsideContext } from './outside-context.ts'
 import { Scheduler } from './scheduler.ts'
@@ -59,6 +60,7 @@ export interface RunDetail extends RunRecord {
 }
 
 export interface Runtime {
+  /** The active definition (the one new runs use). */
   readonly business: BusinessDefinition
   readonly store: Store
   readonly clock: Clock
@@ -73,6 +75,15 @@ export interface Runtime {
   drain(): Promise<void>
   /** Run `fn` with this runtime as the ambient context (`send`, `db`... outside any run). */
   run<T>(fn: () => T): T
+  /**
+   * Load a new definition (a deploy, a hot reload) and make it the one new runs use. Runs in
+   * flight stay pinned to the version they started on and finish on its code.
+   */
+  activate(business: BusinessDefinition, options: { readonly version: string }): Promise<void>
+  /** The versions this runtime can execute, and the one new runs use. */
+  readonly versions: { readonly active: string | undefined; readonly loaded: readonly (string | null)[] }
+  /** Store reachability and each service's latest health check. */
+  health(): Promise<HealthReport>
   readonly runs: {
     list(query?: RunQuery): Promise<RunRecord[]>
     get(id: string): Promise<RunDetail | undefined>
@@ -96,13 +107,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const { store, quiet } = trackStore(options.store ?? sqlite())
   const clock = options.clock ?? realClock
-  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const workerId =
+    options.workerId ?? `${hostname()}:${pidNamespace()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const log = (options.logger ?? jsonLogger()).child({ business: business.name, worker: workerId })
   await store.open()
 
   const engine = new Engine({
     business,
-    catalog: new Catalog(business),
     store,
     clock,
     log,
@@ -121,9 +132,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dispatcher = new Dispatcher(engine, executor, {
     concurrency: options.concurrency ?? 10,
     ...(poll === undefined ? {} : { pollInterval: poll }),
+    // On PostgreSQL a wake-up can race a suspension in another worker; sweep for those now and then.
+    ...(store.kind === 'postgres' && !isVirtual(clock) ? { sweepInterval: 15_000 } : {}),
   })
+  dispatcher.attach()
   const scheduler = new Scheduler(engine)
   const outside = new OutsideContext(engine)
+  const health = new HealthMonitor(engine, outside)
   const detach = isVirtual(clock) ? clock.attach(quiet) : undefined
   let state: 'created' | 'started' | 'stopped' = 'created'
 
@@ -132,7 +147,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   return {
-    business,
+    get business() {
+      return engine.business
+    },
     store,
     clock,
     workerId,
@@ -143,6 +160,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await releaseDeadOwners(store, clock.now(), log)
       state = 'started'
       await scheduler.start()
+      health.start()
       dispatcher.start()
     },
 
@@ -150,6 +168,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (state === 'stopped') return
       state = 'stopped'
       scheduler.stop()
+      health.stop()
       await dispatcher.stop(options.shutdownGrace ?? 10_000)
       detach?.()
       await store.close()
@@ -167,7 +186,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         await scheduler.tick()
         await dispatcher.pump()
         await dispatcher.settle()
-        if (dispatcher.executing === 0 && !(await store.hasRunnable(clock.now()))) return
+        if (dispatcher.executing === 0 && !(await store.hasRunnable(clock.now(), engine.versions))) return
       }
     },
 
@@ -175,6 +194,24 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       assertOpen('run()')
       return bindContext(outside, fn)
     },
+
+    async activate(next, { version }) {
+      assertOpen('activate()')
+      if (typeof version !== 'string' || version === '') throw new TypeError('activate(): a version is required')
+      engine.activate(next, version)
+      log.info('activated a new definition; new runs use it, runs in flight keep theirs', { version })
+      if (state === 'started') {
+        await scheduler.start()
+        health.start()
+        dispatcher.kick()
+      }
+    },
+
+    get versions() {
+      return { active: engine.version, loaded: engine.versions }
+    },
+
+    health: () => health.report(),
 
     runs: {
       list: (query) => store.listRuns(query),
@@ -205,14 +242,26 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
  * runs back at once instead of waiting for the leases to expire. Other machines' leases expire.
  */
 async function releaseDeadOwners(store: Store, now: number, log: Logger): Promise<void> {
-  const here = hostname()
+  const here = `${hostname()}:${pidNamespace()}`
   const dead = (await store.leaseOwners(now)).filter((owner) => {
-    const [host, pid] = owner.split(':')
-    return host === here && pid !== String(process.pid) && !processAlive(Number(pid))
+    const [host, namespace, pid] = owner.split(':')
+    return `${host}:${namespace}` === here && pid !== String(process.pid) && !processAlive(Number(pid))
   })
   if (dead.length === 0) return
   const released = await store.releaseOwners(dead, now)
   log.warn('resuming runs of workers that died', { workers: dead, runs: released })
+}
+
+/**
+ * This process's pid namespace: two containers may share a hostname while their pids mean
+ * different processes, so only an owner of the same host and namespace is checked by pid.
+ */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid').replace(/\D/g, '') || '-'
+  } catch {
+    return '-'
+  }
 }
 
 function processAlive(pid: number): boolean {

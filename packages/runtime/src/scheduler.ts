@@ -24,13 +24,14 @@ export class Scheduler {
   private stopped = true
   private readonly crons = new Map<string, Cron>()
 
-  constructor(private readonly engine: Engine) {
-    for (const schedule of engine.business.schedules) {
+  constructor(private readonly engine: Engine) {}
+
+  /** Sync the active definition's schedules to the store and arm the next tick (again after a deploy). */
+  async start(): Promise<void> {
+    this.crons.clear()
+    for (const schedule of this.engine.business.schedules) {
       this.crons.set(schedule.name, new Cron(schedule.cron, { paused: true, ...zone(schedule) }))
     }
-  }
-
-  async start(): Promise<void> {
     const now = this.engine.clock.now()
     await this.engine.store.syncSchedules(
       this.engine.business.schedules.map((schedule) => ({
@@ -101,7 +102,17 @@ export class Scheduler {
     const schedules = (await this.engine.store.listSchedules()).filter((s) => s.active && this.crons.has(s.name))
     if (schedules.length === 0) return
     const next = Math.min(...schedules.map((s) => s.nextAt))
-    this.timer = this.engine.clock.setTimer(() => void this.tick(), Math.max(0, next - this.engine.clock.now()))
+    this.timer = this.engine.clock.setTimer(() => void this.tickSafely(), Math.max(0, next - this.engine.clock.now()))
+  }
+
+  /** A tick from the timer: a store error is logged and retried, never left unhandled. */
+  private async tickSafely(): Promise<void> {
+    try {
+      await this.tick()
+    } catch (error) {
+      this.engine.log.error('firing schedules failed; trying again in 5 s', { error: (error as Error).message })
+      if (!this.stopped) this.timer = this.engine.clock.setTimer(() => void this.tickSafely(), 5000)
+    }
   }
 
   /** The first tick strictly after `time`. */

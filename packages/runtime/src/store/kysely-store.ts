@@ -6,25 +6,28 @@
  * @example
  * new KyselyStore({ kind: 'sqlite', db, where: '.bac/dev.db' })
  */
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely'
+
+import { matches } from '@bac/sdk/internal'
+import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { decode, encode } from '../codec.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
-import type {
-  ClaimRequest,
-  DeadLetterRecord,
-  EventRecord,
-  NewEvent,
-  NewRun,
-  RunKind,
-  RunQuery,
-  RunRecord,
-  RunSettlement,
-  RunStatus,
-  ScheduleRecord,
-  StepRecord,
-  Store,
-  Wait,
+import {
+  type ClaimRequest,
+  type DeadLetterRecord,
+  type EventRecord,
+  FINAL_STATUSES,
+  type NewEvent,
+  type NewRun,
+  type RunKind,
+  type RunQuery,
+  type RunRecord,
+  type RunSettlement,
+  type RunStatus,
+  type ScheduleRecord,
+  type StepRecord,
+  type Store,
+  type Wait,
 } from './store.ts'
 
 /** `available_at` of a run that waits for a wake-up rather than a time. */
@@ -49,7 +52,7 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     availableAt: row.available_at,
     ...(row.lease_owner === null ? {} : { leaseOwner: row.lease_owner }),
     ...(row.lease_expires_at === null ? {} : { leaseExpiresAt: row.lease_expires_at }),
-    ...(row.wait === null ? {} : { wait: JSON.parse(row.wait) as Wait }),
+    waits: row.wait === null ? [] : (JSON.parse(row.wait) as Wait[]),
     history: JSON.parse(row.history),
     ...(row.version === null ? {} : { version: row.version }),
     ...(row.correlation_id === null ? {} : { correlationId: row.correlation_id }),
@@ -121,7 +124,66 @@ const toDeadLetter = (row: Selectable<DeadLettersTable>): DeadLetterRecord => ({
   createdAt: row.created_at,
 })
 
-/** The key a waiting run is woken by (see `Store.wakeWaiters`). */
+/** Runs pinned to one of these definition versions (`null`: unpinned runs). */
+function pinnedTo(versions: readonly (string | null)[]) {
+  const named = versions.filter((v): v is string => v !== null)
+  return (eb: ExpressionBuilder<Database, 'bac_runs'>) =>
+    eb.or([
+      ...(named.length > 0 ? [eb('version', 'in', named)] : []),
+      ...(versions.includes(null) ? [eb('version', 'is', null)] : []),
+    ])
+}
+
+/** Advisory lock publishers share and event waiters take alone (PostgreSQL), see `serializeWaits`. */
+const EVENT_WAITS_LOCK = 7_219_455_001
+
+/**
+ * On PostgreSQL (READ COMMITTED) a waiter checking "has it happened?" and a publisher or child
+ * waking "who waits?" could each miss the other's uncommitted write. Make them take turns: an
+ * event waiter takes the lock publishers share; a parent locks the child's row, which the
+ * child's settle updates. Whoever commits second sees the first.
+ */
+async function serializeWaits(tx: Kysely<Database>, waits: readonly Wait[]): Promise<void> {
+  if (waits.some((w) => w.kind === 'event')) await sql`select pg_advisory_xact_lock(${EVENT_WAITS_LOCK})`.execute(tx)
+  const children = waits.flatMap((w) => (w.kind === 'run' ? [w.runId] : [])).sort()
+  if (children.length > 0) await tx.selectFrom('bac_runs').select('id').where('id', 'in', children).forShare().execute()
+}
+
+/** Make runs waiting on any of `keys` runnable at `now`. */
+async function wakeKeys(db: Kysely<Database>, keys: readonly string[], now: number): Promise<void> {
+  if (keys.length === 0) return
+  await db
+    .updateTable('bac_runs')
+    .set({ available_at: now, updated_at: now })
+    .where('status', '=', 'waiting')
+    .where('available_at', '>', now)
+    .where('id', 'in', (eb) => eb.selectFrom('bac_waits').select('run_id').where('key', 'in', keys))
+    .execute()
+}
+
+/** Whether something a run waits for has already happened: its child is final, or a matching event came. */
+async function happened(db: Kysely<Database>, waits: readonly Wait[]): Promise<boolean> {
+  for (const wait of waits) {
+    if (wait.kind === 'run') {
+      const child = await db.selectFrom('bac_runs').select('status').where('id', '=', wait.runId).executeTakeFirst()
+      if (child && (FINAL_STATUSES as readonly string[]).includes(child.status)) return true
+    }
+    if (wait.kind === 'event') {
+      const exact = !wait.pattern.includes('*')
+      for (let after = wait.afterSeq; ; ) {
+        let q = db.selectFrom('bac_events').select(['seq', 'name']).where('seq', '>', after)
+        if (exact) q = q.where('name', '=', wait.pattern)
+        const page = await q.orderBy('seq').limit(500).execute()
+        if (page.some((e) => matches(wait.pattern, e.name))) return true
+        if (page.length < 500) break
+        after = Number(page.at(-1)?.seq ?? after)
+      }
+    }
+  }
+  return false
+}
+
+/** The key a waiting run is woken by: an event pattern, or `run:<id>` for a child. */
 export function waitKey(wait: Wait): string | null {
   if (wait.kind === 'event') return wait.pattern
   if (wait.kind === 'run') return `run:${wait.runId}`
@@ -196,26 +258,28 @@ export class KyselyStore implements Store {
       const batch = this.queue.splice(0)
       const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
       try {
-        const trx = await this.db.startTransaction().execute()
-        try {
-          for (const { job } of batch) {
-            const savepoint = await trx.savepoint('bac_write').execute()
-            try {
-              outcomes.push({ ok: true, value: await job(savepoint) })
-              await savepoint.releaseSavepoint('bac_write').execute()
-            } catch (error) {
-              await savepoint.rollbackToSavepoint('bac_write').execute()
-              outcomes.push({ ok: false, error })
+        await this.db.connection().execute(async (conn) => {
+          // IMMEDIATE takes the write lock up front: a batch that reads before it writes cannot
+          // fail half-way with SQLITE_BUSY_SNAPSHOT when another connection commits in between.
+          await sql`begin immediate`.execute(conn)
+          try {
+            for (const { job } of batch) {
+              await sql`savepoint bac_write`.execute(conn)
+              try {
+                outcomes.push({ ok: true, value: await job(conn) })
+                await sql`release savepoint bac_write`.execute(conn)
+              } catch (error) {
+                await sql`rollback to savepoint bac_write`.execute(conn)
+                await sql`release savepoint bac_write`.execute(conn)
+                outcomes.push({ ok: false, error })
+              }
             }
+            await sql`commit`.execute(conn)
+          } catch (error) {
+            await sql`rollback`.execute(conn).catch(() => {})
+            throw error
           }
-          await trx.commit().execute()
-        } catch (error) {
-          await trx
-            .rollback()
-            .execute()
-            .catch(() => {})
-          throw error
-        }
+        })
       } catch (error) {
         for (const { reject } of batch) reject(error)
         continue
@@ -231,6 +295,7 @@ export class KyselyStore implements Store {
 
   publish(event: NewEvent, runs: readonly NewRun[]) {
     return this.write(async (tx) => {
+      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
       const inserted = await tx
         .insertInto('bac_events')
         .values({
@@ -266,6 +331,8 @@ export class KyselyStore implements Store {
           .onConflict((oc) => oc.doNothing())
           .execute()
       }
+      // In the same transaction, so no crash can come between the event and its wake-ups.
+      await wakeKeys(tx, patternsFor(event.name), event.createdAt)
       return { event: toEvent(inserted), duplicate: false }
     })
   }
@@ -289,19 +356,22 @@ export class KyselyStore implements Store {
   }
 
   claim(request: ClaimRequest): Promise<RunRecord[]> {
-    const { owner, now, limit, leaseMs, limits } = request
+    const { owner, now, limit, leaseMs, limits, versions } = request
     if (limit <= 0) return Promise.resolve([])
     return this.write(async (tx) => {
       // Index-friendly queries rather than one with OR: due pending runs, due waiting runs (each
       // walks the (status, priority, available_at) index in order, so no sort of the backlog), and
       // runs whose lease expired (their worker died). All stay cheap however many runs there are.
       const take = limits && limits.size > 0 ? limit * 4 : limit
+      // A worker claims only runs whose code it has: their pinned definition version is loaded here.
+      const loaded = pinnedTo(versions ?? [])
       const due = (status: 'pending' | 'waiting') => {
         let q = tx
           .selectFrom('bac_runs')
           .select(['id', 'name', 'concurrency_key', 'priority', 'available_at'])
           .where('status', '=', status)
           .where('available_at', '<=', now)
+          .$if(versions !== undefined, (qb) => qb.where(loaded))
           .orderBy('priority', 'desc')
           .orderBy('available_at')
           .limit(take)
@@ -313,6 +383,7 @@ export class KyselyStore implements Store {
         .select(['id', 'name', 'concurrency_key', 'priority', 'available_at'])
         .where('status', '=', 'running')
         .where('lease_expires_at', '<=', now)
+        .$if(versions !== undefined, (qb) => qb.where(loaded))
         .orderBy('lease_expires_at')
         .limit(take)
       if (this.kind === 'postgres') expired = expired.forUpdate().skipLocked()
@@ -331,7 +402,6 @@ export class KyselyStore implements Store {
           started_at: eb.fn.coalesce('started_at', sql.lit(now)),
           updated_at: now,
           wait: null,
-          wait_event: null,
         }))
         .where('id', 'in', chosen)
         .returningAll()
@@ -352,6 +422,14 @@ export class KyselyStore implements Store {
     if (!limits || limits.size === 0) return rows.slice(0, limit).map((r) => r.id)
     const names = [...new Set(rows.map((r) => r.name).filter((name) => limits.has(name)))]
     const slot = (name: string, key: string | null) => `${name}\u0000${key ?? ''}`
+    if (this.kind === 'postgres') {
+      // Two workers counting the same slot under READ COMMITTED would each see room; take the
+      // slot's lock first (held to commit), in a fixed order so claimers cannot deadlock.
+      const slots = [
+        ...new Set(rows.filter((r) => limits.has(r.name)).map((r) => `bac:${r.name}:${r.concurrency_key ?? ''}`)),
+      ]
+      for (const lock of slots.sort()) await sql`select pg_advisory_xact_lock(hashtext(${lock}))`.execute(tx)
+    }
     const running = new Map<string, number>()
     if (names.length > 0) {
       const counts = await tx
@@ -379,17 +457,19 @@ export class KyselyStore implements Store {
     return chosen
   }
 
-  async renewLeases(owner: string, ids: readonly string[], until: number): Promise<void> {
-    if (ids.length === 0) return
-    await this.write((tx) =>
+  async renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]> {
+    if (ids.length === 0) return []
+    const renewed = await this.write((tx) =>
       tx
         .updateTable('bac_runs')
         .set({ lease_expires_at: until })
         .where('id', 'in', ids)
         .where('lease_owner', '=', owner)
         .where('status', '=', 'running')
+        .returning('id')
         .execute(),
     )
+    return renewed.map((r) => r.id)
   }
 
   async releaseLeases(owner: string, ids: readonly string[], now: number): Promise<void> {
@@ -429,82 +509,109 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.lease_owner).filter((o): o is string => o !== null)
   }
 
-  async settle(id: string, owner: string, s: RunSettlement): Promise<RunRecord | undefined> {
-    const final = s.status === 'completed' || s.status === 'failed'
+  settle(id: string, owner: string, s: RunSettlement): Promise<RunRecord | undefined> {
+    const final = s.status === 'completed' || s.status === 'compensated' || s.status === 'failed'
+    const waits = s.status === 'waiting' ? (s.waits ?? []) : []
     const changes = {
       status: s.status,
       ...(s.status === 'completed' || s.result !== undefined ? { result: encode(s.result) } : {}),
       ...(s.error ? { error: JSON.stringify(s.error) } : s.status === 'completed' ? { error: null } : {}),
       ...(s.availableAt === undefined ? {} : { available_at: s.availableAt }),
-      wait: s.wait ? JSON.stringify(s.wait) : null,
-      wait_event: s.wait ? waitKey(s.wait) : null,
+      wait: waits.length > 0 ? JSON.stringify(waits) : null,
       lease_owner: null,
       lease_expires_at: null,
       updated_at: s.now,
       finished_at: final ? s.now : null,
     }
-    if (!s.failure && !s.deadLetterId) {
-      // The common path, one statement: guarded by the lease, so a worker that lost it changes nothing.
-      const row = await this.write((tx) =>
-        tx
-          .updateTable('bac_runs')
-          .set(changes)
+    return this.write(async (tx) => {
+      let extra = {}
+      let history: unknown[] | undefined
+      let prior: { kind: string; name: string; input: string } | undefined
+      if (s.failure || s.deadLetterId) {
+        let read = tx
+          .selectFrom('bac_runs')
+          .select(['history', 'failures', 'kind', 'name', 'input'])
           .where('id', '=', id)
           .where('lease_owner', '=', owner)
           .where('status', '=', 'running')
-          .returningAll()
-          .executeTakeFirst(),
-      )
-      return row ? toRun(row) : undefined
-    }
-    return this.write(async (tx) => {
-      const row = await tx
-        .selectFrom('bac_runs')
-        .select(['history', 'failures', 'kind', 'name', 'input'])
+        if (this.kind === 'postgres') read = read.forUpdate()
+        const row = await read.executeTakeFirst()
+        if (!row) return undefined
+        history = s.failure ? [...JSON.parse(row.history), s.failure] : JSON.parse(row.history)
+        prior = row
+        extra = { failures: s.failure ? row.failures + 1 : row.failures, history: JSON.stringify(history) }
+      }
+      // Guarded by the lease: a worker that lost it changes nothing.
+      const updated = await tx
+        .updateTable('bac_runs')
+        .set({ ...changes, ...extra })
         .where('id', '=', id)
         .where('lease_owner', '=', owner)
         .where('status', '=', 'running')
-        .executeTakeFirst()
-      if (!row) return undefined
-      const history = s.failure ? [...JSON.parse(row.history), s.failure] : JSON.parse(row.history)
-      const updated = await tx
-        .updateTable('bac_runs')
-        .set({ ...changes, failures: s.failure ? row.failures + 1 : row.failures, history: JSON.stringify(history) })
-        .where('id', '=', id)
         .returningAll()
-        .executeTakeFirstOrThrow()
-      if (s.status === 'failed' && s.deadLetterId) {
+        .executeTakeFirst()
+      if (!updated) return undefined
+      await tx.deleteFrom('bac_waits').where('run_id', '=', id).execute()
+      if (final) await wakeKeys(tx, [`run:${id}`], s.now)
+      let record = toRun(updated)
+      if (waits.length > 0) {
+        if (this.kind === 'postgres') await serializeWaits(tx, waits)
+        const keys = [...new Set(waits.map(waitKey).filter((k): k is string => k !== null))]
+        if (keys.length > 0)
+          await tx
+            .insertInto('bac_waits')
+            .values(keys.map((key) => ({ key, run_id: id })))
+            .execute()
+        // What it waits for may have happened while it ran: then it is runnable now.
+        if (record.availableAt > s.now && (await happened(tx, waits))) {
+          await tx.updateTable('bac_runs').set({ available_at: s.now }).where('id', '=', id).execute()
+          record = { ...record, availableAt: s.now }
+        }
+      }
+      if (s.status === 'failed' && s.deadLetterId && prior) {
         await tx
           .insertInto('bac_dead_letters')
           .values({
             id: s.deadLetterId,
             run_id: id,
-            kind: row.kind,
-            name: row.name,
-            payload: row.input,
+            kind: prior.kind,
+            name: prior.name,
+            payload: prior.input,
             error: JSON.stringify(s.error ?? { name: 'Error', message: 'failed' }),
-            attempts: JSON.stringify(history),
+            attempts: JSON.stringify(history ?? []),
             created_at: s.now,
           })
           .onConflict((oc) => oc.doNothing())
           .execute()
       }
-      return toRun(updated)
+      return record
     })
   }
 
-  async wakeWaiters(keys: readonly string[], now: number): Promise<number> {
-    if (keys.length === 0) return 0
-    const result = await this.write((tx) =>
-      tx
-        .updateTable('bac_runs')
-        .set({ available_at: now, updated_at: now })
-        .where('status', '=', 'waiting')
-        .where('wait_event', 'in', keys)
-        .where('available_at', '>', now)
-        .executeTakeFirst(),
-    )
-    return Number(result.numUpdatedRows)
+  async sweepWaiting(now: number, limit = 500): Promise<number> {
+    const rows = await this.db
+      .selectFrom('bac_runs')
+      .select(['id', 'wait'])
+      .where('status', '=', 'waiting')
+      .where('available_at', '>', now)
+      .where('id', 'in', (eb) => eb.selectFrom('bac_waits').select('run_id'))
+      .limit(limit)
+      .execute()
+    let woken = 0
+    for (const row of rows) {
+      const waits = row.wait === null ? [] : (JSON.parse(row.wait) as Wait[])
+      if (!(await happened(this.db, waits))) continue
+      const result = await this.write((tx) =>
+        tx
+          .updateTable('bac_runs')
+          .set({ available_at: now, updated_at: now })
+          .where('id', '=', row.id)
+          .where('status', '=', 'waiting')
+          .executeTakeFirst(),
+      )
+      woken += Number(result.numUpdatedRows)
+    }
+    return woken
   }
 
   async nextAvailableAt(): Promise<number | undefined> {
@@ -528,7 +635,8 @@ export class KyselyStore implements Store {
     return next === undefined || next >= NEVER ? undefined : next
   }
 
-  async hasRunnable(now: number): Promise<boolean> {
+  async hasRunnable(now: number, versions?: readonly (string | null)[]): Promise<boolean> {
+    const loaded = pinnedTo(versions ?? [])
     const found = async (status: 'pending' | 'waiting' | 'running') => {
       const column = status === 'running' ? 'lease_expires_at' : 'available_at'
       const row = await this.db
@@ -536,6 +644,7 @@ export class KyselyStore implements Store {
         .select('id')
         .where('status', '=', status)
         .where(column, '<=', now)
+        .$if(versions !== undefined, (qb) => qb.where(loaded))
         .limit(1)
         .executeTakeFirst()
       return row !== undefined

@@ -56,7 +56,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('available_at', big, (c) => c.notNull())
           .addColumn('lease_owner', 'text')
           .addColumn('lease_expires_at', big)
-          .addColumn('wait_event', 'text')
           .addColumn('wait', 'text')
           .addColumn('history', 'text', (c) => c.notNull().defaultTo('[]'))
           .addColumn('version', 'text')
@@ -74,7 +73,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('bac_runs_due').on('bac_runs').columns(['status', 'available_at']).execute()
         await db.schema.createIndex('bac_runs_leases').on('bac_runs').columns(['status', 'lease_expires_at']).execute()
         await db.schema.createIndex('bac_runs_parent').on('bac_runs').column('parent_id').execute()
-        await db.schema.createIndex('bac_runs_wait_event').on('bac_runs').column('wait_event').execute()
         await db.schema
           .createIndex('bac_runs_idempotency')
           .on('bac_runs')
@@ -82,6 +80,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .unique()
           .where(sql.ref('idempotency_key'), 'is not', null)
           .execute()
+
+        // What waiting runs wait on: an event pattern, or `run:<id>` for a child; one row per key.
+        await db.schema
+          .createTable('bac_waits')
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('bac_waits_pk', ['key', 'run_id'])
+          .execute()
+        await db.schema.createIndex('bac_waits_run').on('bac_waits').column('run_id').execute()
 
         await db.schema
           .createTable('bac_steps')

@@ -19,8 +19,7 @@ export interface RunsTable {
   available_at: number
   lease_owner: string | null
   lease_expires_at: number | null
-  /** The event pattern a waiting run waits for (indexed, for wake-ups). */
-  wait_event: string | null
+  /** JSON list of what a waiting run waits for (its wake-up keys are in bac_waits). */
   wait: string | null
   history: string
   version: string | null
@@ -40,6 +39,11 @@ export interface EventsTable {
   correlation_id: string | null
   source_run_id: string | null
   created_at: number
+}
+
+export interface WaitsTable {
+  key: string
+  run_id: string
 }
 
 export interface StepsTable {
@@ -75,6 +79,7 @@ export interface Database {
   bac_runs: RunsTable
   bac_events: EventsTable
   bac_steps: StepsTable
+  bac_waits: WaitsTable
   bac_schedules: SchedulesTable
   bac_dead_letters: DeadLettersTable
 }

@@ -2,7 +2,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { NEVER, patternsFor } from './kysely-store.ts'
 import { sqlite } from './sqlite/sqlite-store.ts'
-import type { NewRun, Store } from './store.ts'
+import type { NewRun, Store, Wait } from './store.ts'
 import { announcePostgresSkip, tempFile, testStores } from './test-stores.fixture.ts'
 
 beforeAll(announcePostgresSkip)
@@ -18,7 +18,7 @@ const run = (over: Partial<NewRun> = {}): NewRun => ({
   ...over,
 })
 
-describe.each(testStores)('the $name store', ({ make }) => {
+describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
   let store: Store
   const open = async () => {
     store = await make()
@@ -131,6 +131,17 @@ describe.each(testStores)('the $name store', ({ make }) => {
     expect(third.map((r) => r.id)).toEqual(['a2'])
   })
 
+  it('keeps to a concurrency limit when workers claim at the same moment', async () => {
+    await open()
+    for (let i = 0; i < 40; i++) await store.enqueue(run({ id: `s${i}`, name: 'serial', concurrencyKey: 'one' }))
+    const limits = new Map([['serial', 1]])
+    const rounds = await Promise.all(
+      // Each takes a few candidates, so on PostgreSQL they lock different rows and race on the count.
+      Array.from({ length: 8 }, (_, i) => store.claim({ owner: `w${i}`, now: T0, limit: 1, leaseMs: 60_000, limits })),
+    )
+    expect(rounds.flat()).toHaveLength(1)
+  })
+
   it('settles runs: completes, waits, retries with history, and files dead letters', async () => {
     await open()
     await store.enqueue(run({ id: 'x', input: { order: 1 } }))
@@ -139,7 +150,7 @@ describe.each(testStores)('the $name store', ({ make }) => {
     await store.settle('x', 'w', {
       status: 'waiting',
       availableAt: T0 + 500,
-      wait: { kind: 'retry', until: T0 + 500 },
+      waits: [{ kind: 'retry', until: T0 + 500 }],
       failure: { attempt: 1, at: T0, error },
       error,
       now: T0,
@@ -148,7 +159,7 @@ describe.each(testStores)('the $name store', ({ make }) => {
       status: 'waiting',
       failures: 1,
       availableAt: T0 + 500,
-      wait: { kind: 'retry' },
+      waits: [{ kind: 'retry' }],
     })
     await store.claim({ owner: 'w', now: T0 + 500, limit: 1, leaseMs: 1000 })
     await store.settle('x', 'w', {
@@ -177,39 +188,70 @@ describe.each(testStores)('the $name store', ({ make }) => {
     expect(await store.discardDeadLetter('dl2', T0 + 1002)).toBe(false)
   })
 
-  it('wakes runs waiting for an event by any matching pattern, and waiting parents', async () => {
+  const suspend = async (id: string, waits: Wait[], now = T0) => {
+    await store.enqueue(run({ id, availableAt: now }))
+    await store.claim({ owner: 'w', now, limit: 1, leaseMs: 1000 })
+    return store.settle(id, 'w', { status: 'waiting', availableAt: NEVER, waits, now })
+  }
+
+  it('wakes runs waiting for an event when it is published, by any matching pattern', async () => {
     await open()
-    for (const [id, pattern] of [
-      ['w-exact', 'Order.shipped'],
-      ['w-noun', 'Order.*'],
-      ['w-verb', '*.shipped'],
-      ['w-other', 'Payment.failed'],
-    ] as const) {
-      await store.enqueue(run({ id }))
-      await store.claim({ owner: 'w', now: T0, limit: 1, leaseMs: 1000 })
-      await store.settle(id, 'w', {
-        status: 'waiting',
-        availableAt: NEVER,
-        wait: { kind: 'event', pattern, afterSeq: 0 },
-        now: T0,
-      })
-    }
+    const seq = await store.lastEventSeq()
+    await suspend('w-exact', [{ kind: 'event', pattern: 'Order.shipped', afterSeq: seq }])
+    await suspend('w-noun', [{ kind: 'event', pattern: 'Order.*', afterSeq: seq }])
+    await suspend('w-verb', [{ kind: 'event', pattern: '*.shipped', afterSeq: seq }])
+    await suspend('w-other', [{ kind: 'event', pattern: 'Payment.failed', afterSeq: seq }])
+    await suspend('w-either', [
+      { kind: 'event', pattern: 'Refund.issued', afterSeq: seq },
+      { kind: 'event', pattern: 'Order.shipped', afterSeq: seq },
+    ])
     expect(await store.nextAvailableAt()).toBeUndefined()
-    expect(await store.wakeWaiters(patternsFor('Order.shipped'), T0 + 1)).toBe(3)
+    await store.publish({ id: 'e1', name: 'Order.shipped', payload: {}, createdAt: T0 + 1 }, [])
     const woken = await store.claim({ owner: 'w', now: T0 + 1, limit: 10, leaseMs: 1000 })
-    expect(woken.map((r) => r.id).sort()).toEqual(['w-exact', 'w-noun', 'w-verb'])
-    await store.enqueue(run({ id: 'parent' }))
-    await store.claim({ owner: 'w', now: T0 + 1, limit: 1, leaseMs: 1000 })
-    await store.settle('parent', 'w', {
-      status: 'waiting',
-      availableAt: NEVER,
-      wait: { kind: 'run', runId: 'child' },
-      now: T0 + 1,
-    })
-    expect(await store.hasRunnable(T0 + 2)).toBe(false)
-    expect(await store.wakeWaiters(['run:child'], T0 + 2)).toBe(1)
-    expect(await store.hasRunnable(T0 + 2)).toBe(true)
+    expect(woken.map((r) => r.id).sort()).toEqual(['w-either', 'w-exact', 'w-noun', 'w-verb'])
+    expect((await store.getRun('w-other'))?.waits).toEqual([
+      { kind: 'event', pattern: 'Payment.failed', afterSeq: seq },
+    ])
     expect(patternsFor('A.b')).toEqual(['*', 'A.b', '*.b', 'A.*', '*.*'])
+  })
+
+  it('wakes a parent when the child it waits on finishes', async () => {
+    await open()
+    await suspend('parent', [{ kind: 'run', runId: 'child' }])
+    await store.enqueue(run({ id: 'child' }))
+    await store.claim({ owner: 'w2', now: T0, limit: 1, leaseMs: 1000 })
+    expect(await store.hasRunnable(T0 + 1)).toBe(false)
+    await store.settle('child', 'w2', { status: 'completed', result: 1, now: T0 + 1 })
+    expect((await store.claim({ owner: 'w', now: T0 + 1, limit: 5, leaseMs: 1000 })).map((r) => r.id)).toEqual([
+      'parent',
+    ])
+  })
+
+  it('makes a run runnable at once if what it starts waiting for already happened', async () => {
+    await open()
+    const seq = await store.lastEventSeq()
+    await store.publish({ id: 'early', name: 'Order.paid', payload: {}, createdAt: T0 }, [])
+    const waiting = await suspend('late-waiter', [{ kind: 'event', pattern: 'Order.*', afterSeq: seq }], T0 + 5)
+    expect(waiting?.availableAt).toBe(T0 + 5)
+    expect((await store.claim({ owner: 'w', now: T0 + 5, limit: 5, leaseMs: 1000 })).map((r) => r.id)).toEqual([
+      'late-waiter',
+    ])
+    await store.enqueue(run({ id: 'done-child' }))
+    await store.claim({ owner: 'w2', now: T0, limit: 1, leaseMs: 1000 })
+    await store.settle('done-child', 'w2', { status: 'completed', now: T0 })
+    expect((await suspend('late-parent', [{ kind: 'run', runId: 'done-child' }], T0 + 6))?.availableAt).toBe(T0 + 6)
+  })
+
+  it('sweeps up a waiting run whose wake-up was missed', async () => {
+    const { store: made, sql } = await makeWithSql()
+    store = made
+    await store.open()
+    await suspend('stranded', [{ kind: 'event', pattern: 'Order.paid', afterSeq: 0 }])
+    // An event that arrived without waking it (as a wake-up racing a suspension can on PostgreSQL).
+    await sql("INSERT INTO bac_events (id, name, payload, created_at) VALUES ('raw', 'Order.paid', '[{}]', 1)")
+    expect(await store.hasRunnable(T0 + 1)).toBe(false)
+    expect(await store.sweepWaiting(T0 + 1)).toBe(1)
+    expect(await store.hasRunnable(T0 + 1)).toBe(true)
   })
 
   it('stores a step once: the first result wins', async () => {

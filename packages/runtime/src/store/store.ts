@@ -18,11 +18,12 @@ export type RunKind = 'handler' | 'operation' | 'schedule' | 'saga' | 'compositi
  * - `pending`: runnable from `availableAt`.
  * - `running`: leased by a worker until `leaseExpiresAt`.
  * - `waiting`: suspended (sleep, retry backoff, an event, a child run) until `availableAt` or a wake-up.
- * - `completed`, `failed` (in the dead-letter queue), `discarded` (removed from it): final.
+ * - `completed`; `compensated` (a saga that failed and undid its finished steps); `failed` (in the
+ *   dead-letter queue, unless a caller run handles it); `discarded` (removed from it): final.
  */
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'discarded'
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'compensated' | 'failed' | 'discarded'
 
-export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'discarded']
+export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'compensated', 'failed', 'discarded']
 
 export interface ErrorInfo {
   readonly name: string
@@ -65,7 +66,8 @@ export interface RunRecord {
   readonly availableAt: number
   readonly leaseOwner?: string
   readonly leaseExpiresAt?: number
-  readonly wait?: Wait
+  /** What a waiting run waits for (it wakes when the first of them happens). */
+  readonly waits: readonly Wait[]
   readonly history: readonly AttemptRecord[]
   readonly version?: string
   readonly correlationId?: string
@@ -152,15 +154,18 @@ export interface ClaimRequest {
   readonly leaseMs: number
   /** Per-run-name concurrency limits (with a key: per key). */
   readonly limits?: ReadonlyMap<string, number>
+  /** Only runs pinned to these definition versions (`null`: unpinned runs); all when absent. */
+  readonly versions?: readonly (string | null)[]
 }
 
 /** A change to a run the caller holds the lease of. */
 export interface RunSettlement {
-  readonly status: 'completed' | 'waiting' | 'failed' | 'pending'
+  readonly status: 'completed' | 'compensated' | 'waiting' | 'failed' | 'pending'
   readonly result?: unknown
   readonly error?: ErrorInfo
   readonly availableAt?: number
-  readonly wait?: Wait
+  /** For `waiting`: what wakes the run (besides `availableAt`). */
+  readonly waits?: readonly Wait[]
   /** Count a failure and record it in the run's history. */
   readonly failure?: AttemptRecord
   /** For `failed`: the dead letter to file. */
@@ -194,24 +199,29 @@ export interface Store {
   enqueue(run: NewRun): Promise<{ readonly run: RunRecord; readonly duplicate: boolean }>
   /** Lease up to `limit` runnable runs: due pending/waiting ones, and running ones whose lease expired. */
   claim(request: ClaimRequest): Promise<RunRecord[]>
-  renewLeases(owner: string, ids: readonly string[], until: number): Promise<void>
+  /** Extend this owner's leases; resolves to the ids still held (the others were lost). */
+  renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]>
   /** Give leased runs back, runnable at once (a stopping worker). */
   releaseLeases(owner: string, ids: readonly string[], now: number): Promise<void>
   /** Leases held by owners that are gone: make their runs runnable now. */
   releaseOwners(owners: readonly string[], now: number): Promise<number>
   /** Owners holding unexpired leases. */
   leaseOwners(now: number): Promise<string[]>
-  /** Move a run this owner leases to its next state; `undefined` if the lease was lost. */
+  /**
+   * Move a run this owner leases to its next state; `undefined` if the lease was lost. In the
+   * same transaction: a final run wakes the runs waiting on it, and a run that starts waiting
+   * is made runnable at once if what it waits for has already happened.
+   */
   settle(id: string, owner: string, settlement: RunSettlement): Promise<RunRecord | undefined>
   /**
-   * Make runs waiting on any of these keys runnable now: an event pattern (`Order.*`) for
-   * `waitForEvent`, `run:<id>` for a parent waiting on a child.
+   * Wake waiting runs whose event or child has happened but who were not woken (a wake-up that
+   * raced a suspension on PostgreSQL). A backstop, run now and then; resolves to how many woke.
    */
-  wakeWaiters(keys: readonly string[], now: number): Promise<number>
+  sweepWaiting(now: number, limit?: number): Promise<number>
   /** The earliest future time a run becomes runnable. */
   nextAvailableAt(): Promise<number | undefined>
-  /** Whether any run is runnable at `now` (for drain). */
-  hasRunnable(now: number): Promise<boolean>
+  /** Whether any run is runnable at `now` (for drain), among runs of these versions when given. */
+  hasRunnable(now: number, versions?: readonly (string | null)[]): Promise<boolean>
 
   getRun(id: string): Promise<RunRecord | undefined>
   findRun(name: string, idempotencyKey: string): Promise<RunRecord | undefined>

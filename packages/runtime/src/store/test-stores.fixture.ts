@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import { postgres } from './postgres/postgres-store.ts'
 import { sqlite } from './sqlite/sqlite-store.ts'
@@ -27,6 +28,8 @@ export interface TestStore {
   readonly name: 'sqlite' | 'postgres'
   /** A new, empty store (not opened). */
   make(): Promise<Store>
+  /** A new store and a way to run raw SQL on its database (to set up states the API cannot). */
+  makeWithSql(): Promise<{ store: Store; sql: (text: string) => Promise<void> }>
 }
 
 export function tempFile(name = 'bac.db'): string {
@@ -46,9 +49,37 @@ export async function freshPostgresUrl(): Promise<string> {
   return url.toString()
 }
 
-export const testStores: readonly TestStore[] = [
-  { name: 'sqlite', make: async () => sqlite({ file: tempFile(), synchronous: 'normal' }) },
-  ...(POSTGRES_URL
-    ? [{ name: 'postgres' as const, make: async () => postgres({ url: await freshPostgresUrl() }) }]
-    : []),
-]
+const sqliteStore: TestStore = {
+  name: 'sqlite',
+  make: async () => sqlite({ file: tempFile(), synchronous: 'normal' }),
+  async makeWithSql() {
+    const file = tempFile()
+    return {
+      store: sqlite({ file, synchronous: 'normal' }),
+      sql: async (text) => {
+        const db = new Database(file)
+        db.exec(text)
+        db.close()
+      },
+    }
+  },
+}
+
+const postgresStore: TestStore = {
+  name: 'postgres',
+  make: async () => postgres({ url: await freshPostgresUrl() }),
+  async makeWithSql() {
+    const url = await freshPostgresUrl()
+    return {
+      store: postgres({ url }),
+      sql: async (text) => {
+        const client = new pg.Client({ connectionString: url })
+        await client.connect()
+        await client.query(text)
+        await client.end()
+      },
+    }
+  },
+}
+
+export const testStores: readonly TestStore[] = [sqliteStore, ...(POSTGRES_URL ? [postgresStore] : [])]
