@@ -3,9 +3,7 @@
  * start another on the same database, drain — every event is handled, no finished step's body
  * runs again, nothing lands in the dead-letter queue. On SQLite and on PostgreSQL.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { createRuntime, jsonLogger, type Runtime } from '@bac/runtime'
 import { postgres } from '@bac/runtime/postgres'
 import { sqlite } from '@bac/runtime/sqlite'
@@ -16,37 +14,12 @@ import {
   POSTGRES_URL,
   tempFile,
 } from '../packages/runtime/src/store/test-stores.fixture.ts'
-import { recoveryBusiness } from './fixtures/recovery/business.ts'
+import { startWorker, until } from './crash-worker.ts'
+import { businessFor as recoveryBusiness } from './fixtures/recovery/business.ts'
 
-const WORKER = fileURLToPath(new URL('./fixtures/recovery/worker.ts', import.meta.url))
 const ITEMS = 1000
 
 beforeAll(announcePostgresSkip)
-
-function worker(args: string[]): { child: ChildProcess; output: Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
-    cwd: fileURLToPath(new URL('.', import.meta.url)),
-  })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk) => {
-    out += chunk
-  })
-  child.stderr?.on('data', (chunk) => {
-    err += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const output = exited.then(() => `${out}${err}`)
-  return { child, output, exited }
-}
-
-async function until(condition: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 const stores = [
   { name: 'sqlite', where: async () => tempFile('recovery.db') },
@@ -67,7 +40,7 @@ describe.each(stores)('kill -9 in the middle of 1,000 runs on $name', ({ where }
         logger: jsonLogger({ level: 'silent' }),
       })
 
-    const first = worker(['send', location, log, String(ITEMS)])
+    const first = startWorker('recovery', ['send', location, log, String(ITEMS)])
     const observer = await open()
     await until(
       async () => (await observer.runs.list({ status: 'completed', limit: ITEMS })).length >= 150,
@@ -81,7 +54,7 @@ describe.each(stores)('kill -9 in the middle of 1,000 runs on $name', ({ where }
     expect(before.length).toBeGreaterThanOrEqual(150)
     expect(before.length).toBeLessThan(ITEMS)
 
-    const second = worker(['drain', location, log])
+    const second = startWorker('recovery', ['drain', location, log])
     expect(await second.exited, await second.output).toBe(0)
     const survivor = second.child.pid
 

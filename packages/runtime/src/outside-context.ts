@@ -21,7 +21,7 @@ import type {
   SendOptions,
   WaitForEventOptions,
 } from '@bac/sdk'
-import { refPath, toMilliseconds } from '@bac/sdk/internal'
+import { eventName, toMilliseconds } from '@bac/sdk/internal'
 import type { Invocable } from './catalog.ts'
 import type { Engine } from './engine.ts'
 import { RuntimeStateError, UnknownOperationError } from './errors.ts'
@@ -50,7 +50,7 @@ export class OutsideContext implements Context {
     return unavailable('metrics')
   }
 
-  execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+  async execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
     return this.invoke(this.engine.catalog.executable(kind, name), input, options)
   }
 
@@ -58,14 +58,14 @@ export class OutsideContext implements Context {
     return subscription(this.engine, pattern)
   }
 
-  send(event: string, payload: unknown, options: SendOptions = {}): Promise<unknown> {
-    const name = refPath(event)
+  async send(event: string, payload: unknown, options: SendOptions = {}): Promise<unknown> {
+    const name = eventName(event, 'send()')
     const operation = this.engine.catalog.operationForVerb(name, options.version)
     if (operation) return this.invoke(operation, payload, options)
     return this.engine.publish(name, payload, options)
   }
 
-  call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+  async call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
     const resolved = this.engine.catalog.operation(service, operation, options.version)
     if (resolved.operation.internal) {
       throw new UnknownOperationError(`${resolved.service.key}.${operation} is internal to ${resolved.service.name}`)

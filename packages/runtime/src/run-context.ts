@@ -35,7 +35,7 @@ import type {
   StepOptions,
   WaitForEventOptions,
 } from '@bac/sdk'
-import { bindContext, matches, normalizePattern, refPath, toMilliseconds } from '@bac/sdk/internal'
+import { bindContext, eventName, matches, normalizePattern, toMilliseconds } from '@bac/sdk/internal'
 import type { Catalog, Invocable } from './catalog.ts'
 import type { Engine } from './engine.ts'
 import { fromErrorInfo, RuntimeStateError, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
@@ -295,7 +295,7 @@ export class RunContext implements Context {
 
   async send(event: string, payload: unknown, options: SendOptions = {}): Promise<unknown> {
     if (this.execution.over) return pause()
-    const name = refPath(event)
+    const name = eventName(event, 'send()')
     const operation = this.execution.catalog.operationForVerb(name, options.version, this.service)
     if (operation) return this.invoke(operation, payload, options)
     const { record, engine } = this.execution
@@ -307,7 +307,7 @@ export class RunContext implements Context {
     })
   }
 
-  call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+  async call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
     const resolved = this.execution.catalog.operation(service, operation, options.version)
     if (resolved.operation.internal && resolved.service.name !== this.service) {
       throw new UnknownOperationError(
@@ -317,7 +317,7 @@ export class RunContext implements Context {
     return this.invoke(resolved, input, options)
   }
 
-  execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+  async execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
     return this.invoke(this.execution.catalog.executable(kind, name), input, options)
   }
 

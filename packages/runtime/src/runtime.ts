@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
-import { bindContext, refPath } from '@bac/sdk/internal'
+import { bindContext } from '@bac/sdk/internal'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
 import type { VirtualClock } from './clock/virtual-clock.ts'
@@ -176,7 +176,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     send(event, payload, sendOptions) {
       assertOpen('send()')
-      return bindContext(outside, () => outside.send(refPath(event), payload, sendOptions))
+      return bindContext(outside, () => outside.send(event, payload, sendOptions))
     },
 
     async drain() {

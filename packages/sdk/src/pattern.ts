@@ -12,7 +12,7 @@ import { isRef, type Ref, refPath } from './ref.ts'
 
 export type PatternInput = string | Ref | readonly (string | Ref)[]
 
-const PART = /^(?:[A-Za-z][A-Za-z0-9_]*|\*)$/
+const PART = /^(?:[A-Za-z_][A-Za-z0-9_]*|\*)$/
 
 /** The normalised patterns of `input`; a malformed one is a `DeclarationError` at `place`. */
 export function normalizePatterns(input: unknown, place: string): string[] {
@@ -51,3 +51,11 @@ export function matches(pattern: string, name: string): boolean {
 
 const describe = (value: unknown): string =>
   typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value))
+
+/** The name of one event to send: a reference or `'Noun.verb'` string, without wildcards. */
+export function eventName(input: unknown, place: string): string {
+  const name = normalizePattern(input, place)
+  if (name.includes('*'))
+    throw new DeclarationError(`${place}: "${name}" is a pattern; send needs one event name such as 'Order.created'`)
+  return name
+}

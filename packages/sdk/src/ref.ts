@@ -15,7 +15,8 @@ import type { PAYLOAD, PayloadOf, ResultOf, Untyped } from './types.ts'
 
 const PATH = Symbol.for('bac.ref.path')
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
-const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/
+/** A part of a reference: a name, possibly `_internal` (an operation internal to its service). */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /**
  * Property names a reference never turns into a child reference: ones that JavaScript, test
