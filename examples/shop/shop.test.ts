@@ -1,5 +1,6 @@
-import { load } from '@bac/runtime'
-import { describe } from '@bac/sdk'
+import { createRuntime, jsonLogger, load, virtualClock } from '@bac/runtime'
+import { sqlite } from '@bac/runtime/sqlite'
+import { $, describe } from '@bac/sdk'
 import { expect, it, describe as suite } from 'vitest'
 
 suite('the shop example', () => {
@@ -34,5 +35,53 @@ suite('the shop example', () => {
       { name: 'stock', owner: 'InventoryService' },
       { name: 'outbox', owner: 'EmailService' },
     ])
+  })
+})
+
+suite('the shop, running', () => {
+  it('places an order end to end, and undoes one whose payment is declined', async () => {
+    const rt = await createRuntime({
+      business: await load(new URL('.', import.meta.url).pathname),
+      store: sqlite({ file: ':memory:' }),
+      clock: virtualClock('2026-06-01T10:00:00Z'),
+      logger: jsonLogger({ level: 'silent' }),
+    })
+    await rt.start()
+    try {
+      await rt.send($.Inventory.restock, { sku: 'lamp', available: 10 })
+      const order = { id: 'o1', email: 'ann@example.com', items: [{ sku: 'lamp', quantity: 2, price: 40 }], total: 80 }
+      await rt.send($.Order.placed, order)
+      await rt.drain()
+      expect(await rt.db.get('Order', 'o1')).toMatchObject({ status: 'confirmed', total: 80 })
+      expect(await rt.db.findOne('stock', { sku: 'lamp' })).toMatchObject({ available: 8 })
+      expect((await rt.db.list('outbox')).map((m) => [m.to, m.subject])).toEqual([
+        ['ann@example.com', 'Order confirmed'],
+      ])
+
+      const big = {
+        id: 'o2',
+        email: 'bob@example.com',
+        items: [{ sku: 'lamp', quantity: 3, price: 2000 }],
+        total: 6000,
+      }
+      await rt.send($.Order.placed, big)
+      await rt.drain()
+      expect(await rt.db.get('Order', 'o2')).toMatchObject({ status: 'failed' })
+      expect(await rt.db.findOne('stock', { sku: 'lamp' })).toMatchObject({ available: 8 })
+      const failure = (await rt.db.list('outbox', { where: { to: 'bob@example.com' } })) as {
+        subject?: string
+        body?: string
+      }[]
+      expect(failure[0]).toMatchObject({ subject: 'Order not placed' })
+      expect(failure[0]?.body).toMatch(/card declined for 6000/)
+      expect(await rt.dlq.list()).toEqual([])
+
+      const bad = await rt
+        .send($.Order.placed, { ...order, id: 'o3', email: 'not-an-email' })
+        .catch((e: Error) => e.message)
+      expect(bad).toBe('Order.placed payload: email must be a valid email, got "not-an-email"')
+    } finally {
+      await rt.stop()
+    }
   })
 })

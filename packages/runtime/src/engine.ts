@@ -14,7 +14,14 @@ import type { Clock, Timer } from './clock/clock.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import { fromErrorInfo } from './errors.ts'
 import { newId } from './ids.ts'
-import { type EventRecord, FINAL_STATUSES, type NewRun, type RunRecord, type Store } from './store/store.ts'
+import {
+  type EventRecord,
+  FINAL_STATUSES,
+  type NewEvent,
+  type NewRun,
+  type RunRecord,
+  type Store,
+} from './store/store.ts'
 
 export type EngineEvents = {
   /** A run reached a final state or started waiting. */
@@ -136,6 +143,22 @@ export class Engine {
     options: SendOptions = {},
     origin: PublishOrigin = {},
   ): Promise<string> {
+    const { event: newEvent, runs } = this.delivery(name, payload, options, origin)
+    const { event, duplicate } = await this.store.publish(newEvent, runs)
+    if (!duplicate) this.announce(event)
+    return event.id
+  }
+
+  /**
+   * An event and the runs it fans out to (one per matching handler of the active definition),
+   * checked against the event's schema — to store now, or in another write's transaction.
+   */
+  delivery(
+    name: string,
+    payload: unknown,
+    options: SendOptions = {},
+    origin: PublishOrigin = {},
+  ): { readonly event: NewEvent; readonly runs: NewRun[] } {
     const schema = this.business.events[name]
     const data = schema ? validate(schema, payload, `${name} payload`) : payload
     const now = this.clock.now()
@@ -158,23 +181,22 @@ export class Engine {
         ...(this.version ? { version: this.version } : {}),
       }
     })
-    const { event, duplicate } = await this.store.publish(
-      {
-        id,
-        name,
-        payload: data,
-        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-        correlationId,
-        ...(origin.sourceRunId ? { sourceRunId: origin.sourceRunId } : {}),
-        createdAt: now,
-      },
-      runs,
-    )
-    if (!duplicate) {
-      this.emitter.emit('published', event)
-      this.emitter.emit('work', undefined)
+    const event: NewEvent = {
+      id,
+      name,
+      payload: data,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      correlationId,
+      ...(origin.sourceRunId ? { sourceRunId: origin.sourceRunId } : {}),
+      createdAt: now,
     }
-    return event.id
+    return { event, runs }
+  }
+
+  /** Tell this process an event was stored: subscribers see it, the dispatcher looks for work. */
+  announce(event: EventRecord | NewEvent): void {
+    this.emitter.emit('published', { seq: 0, ...event } as EventRecord)
+    this.emitter.emit('work', undefined)
   }
 
   /** Validate the input, store the run, and run it inline when allowed. */

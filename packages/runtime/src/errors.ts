@@ -111,3 +111,23 @@ export class UnstorableValueError extends BacError {
     return new UnstorableValueError(this.reason, what)
   }
 }
+
+/** A write would break a unique index made by `db.createIndex(..., { unique: true })`, or reuse an id. */
+export class UniqueViolationError extends BacError {
+  readonly code = 'BAC_UNIQUE'
+  override readonly retryable = false
+
+  constructor(
+    message: string,
+    readonly type: string,
+    readonly fields: readonly string[],
+  ) {
+    super(message)
+  }
+}
+
+/** A db call that cannot work as written: a missing document, a bad query, a collection not yours. */
+export class DbError extends BacError {
+  readonly code = 'BAC_DB'
+  override readonly retryable = false
+}

@@ -23,8 +23,10 @@ import type {
 } from '@bac/sdk'
 import { eventName, toMilliseconds } from '@bac/sdk/internal'
 import type { Invocable } from './catalog.ts'
+import { DocumentDb } from './db/document-db.ts'
 import type { Engine } from './engine.ts'
 import { RuntimeStateError, UnknownOperationError } from './errors.ts'
+import { newId } from './ids.ts'
 import { subscription, unavailable } from './run-context.ts'
 
 export class OutsideContext implements Context {
@@ -34,8 +36,11 @@ export class OutsideContext implements Context {
     this.log = engine.log
   }
 
+  private documents?: DocumentDb
+
   get db(): Db {
-    return unavailable('db')
+    this.documents ??= new DocumentDb(this.engine, this.engine.catalog, { write: (work) => work(newId()) })
+    return this.documents
   }
 
   get ai(): Ai {

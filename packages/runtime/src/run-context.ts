@@ -37,6 +37,7 @@ import type {
 } from '@bac/sdk'
 import { bindContext, eventName, matches, normalizePattern, toMilliseconds } from '@bac/sdk/internal'
 import type { Catalog, Invocable } from './catalog.ts'
+import { DocumentDb } from './db/document-db.ts'
 import type { Engine } from './engine.ts'
 import { fromErrorInfo, RuntimeStateError, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
 import { deterministicId } from './ids.ts'
@@ -140,7 +141,8 @@ export class RunContext implements Context {
   readonly signal: AbortSignal
   readonly log: Logger
   private readonly occurrences = new Map<string, number>()
-  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0 }
+  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0, db: 0 }
+  private documents?: DocumentDb
 
   private constructor(
     private readonly execution: Execution,
@@ -213,7 +215,30 @@ export class RunContext implements Context {
   }
 
   get db(): Db {
-    return unavailable('db')
+    const { engine, catalog, record } = this.execution
+    this.documents ??= new DocumentDb(engine, catalog, {
+      ...(this.service ? { service: this.service } : {}),
+      owned: true,
+      write: (work) => this.durableWrite(work),
+      sourceRunId: record.id,
+      ...(record.correlationId ? { correlationId: record.correlationId } : {}),
+    })
+    return this.documents
+  }
+
+  /** A db write as a durable unit: done once, its result replayed, its ids derived from its key. */
+  private async durableWrite<T>(work: (id: string) => Promise<T>): Promise<T> {
+    const key = `${this.prefix}$db#${++this.counters.db}`
+    const { results, engine, record } = this.execution
+    if (results.has(key)) return results.get(key) as T
+    if (this.execution.over) return pause()
+    const done = this.execution.begin()
+    try {
+      const startedAt = engine.clock.now()
+      return (await this.save(key, await work(deterministicId(record.id, key, 0)), startedAt, 'a db write')) as T
+    } finally {
+      done()
+    }
   }
 
   get ai(): Ai {

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto'
 import { readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
-import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
+import type { BusinessDefinition, Db, Logger, SendOptions } from '@bac/sdk'
 import { bindContext } from '@bac/sdk/internal'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
@@ -75,6 +75,8 @@ export interface Runtime {
   drain(): Promise<void>
   /** Run `fn` with this runtime as the ambient context (`send`, `db`... outside any run). */
   run<T>(fn: () => T): T
+  /** The business's documents, outside any run (for tests, tools and the dashboard). */
+  readonly db: Db
   /**
    * Load a new definition (a deploy, a hot reload) and make it the one new runs use. Runs in
    * flight stay pinned to the version they started on and finish on its code.
@@ -212,6 +214,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
 
     health: () => health.report(),
+
+    get db() {
+      return outside.db
+    },
 
     runs: {
       list: (query) => store.listRuns(query),

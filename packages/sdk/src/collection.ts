@@ -30,14 +30,21 @@ export function isCollectionHandle(value: unknown): value is CollectionHandle {
 /** Declare a collection, optionally with a schema its documents are validated against. */
 export function collection<T = Record<string, unknown>>(
   name: string,
-  options: { readonly schema?: SchemaLike } = {},
+  options: { readonly schema?: SchemaLike; readonly events?: boolean } = {},
 ): CollectionHandle<T> {
   if (typeof name !== 'string' || !/^[A-Za-z][\w-]*$/.test(name)) {
     throw new DeclarationError(`$.db.collection(): name must be a word such as 'users', got ${JSON.stringify(name)}`)
   }
   const schema =
     options.schema === undefined ? undefined : toSchema(options.schema, `$.db.collection('${name}') schema`)
-  return handle<T>(Object.freeze({ kind: 'collection', name, ...(schema ? { schema } : {}) }))
+  return handle<T>(
+    Object.freeze({
+      kind: 'collection',
+      name,
+      ...(schema ? { schema } : {}),
+      ...(options.events === false ? { events: false } : {}),
+    }),
+  )
 }
 
 /** The same collection, owned by `service`. */

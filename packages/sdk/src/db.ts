@@ -18,8 +18,8 @@ import type { Collections, Untyped } from './types.ts'
 export type Doc<T = Record<string, unknown>> = T & {
   readonly $id: string
   readonly $type: string
-  readonly $createdAt?: string
-  readonly $updatedAt?: string
+  readonly $createdAt: string
+  readonly $updatedAt: string
 }
 
 /** A type as written by users. */
@@ -68,7 +68,12 @@ export interface Db {
     id: string,
     options?: Pick<QueryOptions, 'include'>,
   ): Promise<Doc<T> | null>
-  update<T = Record<string, unknown>>(type: TypeRef, id: string, patch: Partial<T>): Promise<Doc<T>>
+  /** Update one document by id (or the first matching a query): fields are merged; `$set $unset $inc $push` too. */
+  update<T = Record<string, unknown>>(
+    type: TypeRef,
+    idOrQuery: string | Query,
+    patch: Partial<T> & Readonly<Record<string, unknown>>,
+  ): Promise<Doc<T>>
   upsert<T = Record<string, unknown>>(
     type: TypeRef,
     data: T,

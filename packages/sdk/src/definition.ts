@@ -176,6 +176,8 @@ export interface CollectionDefinition {
   readonly schema?: Schema
   /** The service that owns it; others reach it only through that service's operations. */
   readonly owner?: string
+  /** `false`: writes emit no `<name>.created/updated/deleted` events. */
+  readonly events?: boolean
 }
 
 export interface BusinessDefinition {

@@ -10,11 +10,13 @@
 import { matches } from '@bac/sdk/internal'
 import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { decode, encode } from '../codec.ts'
+import { KyselyDocuments } from './documents.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
 import {
   type ClaimRequest,
   type DeadLetterRecord,
+  type DocumentStore,
   type EventRecord,
   FINAL_STATUSES,
   type NewEvent,
@@ -124,6 +126,10 @@ const toDeadLetter = (row: Selectable<DeadLettersTable>): DeadLetterRecord => ({
   createdAt: row.created_at,
 })
 
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}
+
 /** Runs pinned to one of these definition versions (`null`: unpinned runs). */
 function pinnedTo(versions: readonly (string | null)[]) {
   const named = versions.filter((v): v is string => v !== null)
@@ -210,6 +216,7 @@ export interface KyselyStoreOptions {
 
 export class KyselyStore implements Store {
   readonly kind: 'sqlite' | 'postgres'
+  readonly documents: DocumentStore
   private readonly db: Kysely<Database>
   private readonly where: string
   private readonly beforeMigrate?: () => Promise<void>
@@ -219,6 +226,12 @@ export class KyselyStore implements Store {
     this.db = options.db
     this.where = options.where
     if (options.beforeMigrate) this.beforeMigrate = options.beforeMigrate
+    this.documents = new KyselyDocuments(
+      this.db,
+      this.kind,
+      (job) => this.write(job),
+      (tx, deliveries) => this.insertEvents(tx, deliveries),
+    )
   }
 
   async open(): Promise<void> {
@@ -294,47 +307,97 @@ export class KyselyStore implements Store {
   }
 
   publish(event: NewEvent, runs: readonly NewRun[]) {
-    return this.write(async (tx) => {
-      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
-      const inserted = await tx
+    return this.write((tx) => this.insertEvent(tx, event, runs))
+  }
+
+  /**
+   * Store many events and their deliveries in `tx` in few statements (a write's outbox), then
+   * wake runs waiting for any of them once. Events already stored (a replayed write) add nothing.
+   */
+  private async insertEvents(
+    tx: Kysely<Database>,
+    deliveries: readonly { readonly event: NewEvent; readonly runs: readonly NewRun[] }[],
+  ): Promise<void> {
+    if (deliveries.length === 0) return
+    if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
+    const inserted = new Set<string>()
+    for (const chunk of chunks(deliveries, 100)) {
+      const rows = await tx
         .insertInto('bac_events')
-        .values({
-          id: event.id,
-          name: event.name,
-          payload: encode(event.payload),
-          idempotency_key: event.idempotencyKey ?? null,
-          correlation_id: event.correlationId ?? null,
-          source_run_id: event.sourceRunId ?? null,
-          created_at: event.createdAt,
-        })
+        .values(
+          chunk.map(({ event }) => ({
+            id: event.id,
+            name: event.name,
+            payload: encode(event.payload),
+            idempotency_key: event.idempotencyKey ?? null,
+            correlation_id: event.correlationId ?? null,
+            source_run_id: event.sourceRunId ?? null,
+            created_at: event.createdAt,
+          })),
+        )
         .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst()
-      if (!inserted) {
-        let query = tx.selectFrom('bac_events').selectAll().where('id', '=', event.id)
-        if (event.idempotencyKey !== undefined) {
-          const key = event.idempotencyKey
-          query = tx
-            .selectFrom('bac_events')
-            .selectAll()
-            .where((eb) =>
-              eb.or([eb('id', '=', event.id), eb.and([eb('name', '=', event.name), eb('idempotency_key', '=', key)])]),
-            )
-        }
-        const first = await query.executeTakeFirstOrThrow()
-        return { event: toEvent(first), duplicate: true }
-      }
-      if (runs.length > 0) {
-        await tx
-          .insertInto('bac_runs')
-          .values(runs.map((run) => runRow(run, event.createdAt)))
-          .onConflict((oc) => oc.doNothing())
-          .execute()
-      }
-      // In the same transaction, so no crash can come between the event and its wake-ups.
-      await wakeKeys(tx, patternsFor(event.name), event.createdAt)
-      return { event: toEvent(inserted), duplicate: false }
-    })
+        .returning('id')
+        .execute()
+      for (const row of rows) inserted.add(row.id)
+    }
+    const runs = deliveries
+      .filter(({ event }) => inserted.has(event.id))
+      .flatMap(({ event, runs }) => runs.map((run) => runRow(run, event.createdAt)))
+    for (const chunk of chunks(runs, 50))
+      await tx
+        .insertInto('bac_runs')
+        .values(chunk)
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+    const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
+    const now = Math.max(...deliveries.map(({ event }) => event.createdAt))
+    await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
+  }
+
+  /** Store an event and its deliveries in `tx`, and wake runs waiting for it; a duplicate writes nothing. */
+  private async insertEvent(
+    tx: Kysely<Database>,
+    event: NewEvent,
+    runs: readonly NewRun[],
+  ): Promise<{ readonly event: EventRecord; readonly duplicate: boolean }> {
+    if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
+    const inserted = await tx
+      .insertInto('bac_events')
+      .values({
+        id: event.id,
+        name: event.name,
+        payload: encode(event.payload),
+        idempotency_key: event.idempotencyKey ?? null,
+        correlation_id: event.correlationId ?? null,
+        source_run_id: event.sourceRunId ?? null,
+        created_at: event.createdAt,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst()
+    if (!inserted) {
+      const key = event.idempotencyKey
+      const first = await tx
+        .selectFrom('bac_events')
+        .selectAll()
+        .where((eb) =>
+          key === undefined
+            ? eb('id', '=', event.id)
+            : eb.or([eb('id', '=', event.id), eb.and([eb('name', '=', event.name), eb('idempotency_key', '=', key)])]),
+        )
+        .executeTakeFirstOrThrow()
+      return { event: toEvent(first), duplicate: true }
+    }
+    if (runs.length > 0) {
+      await tx
+        .insertInto('bac_runs')
+        .values(runs.map((run) => runRow(run, event.createdAt)))
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+    }
+    // In the same transaction, so no crash can come between the event and its wake-ups.
+    await wakeKeys(tx, patternsFor(event.name), event.createdAt)
+    return { event: toEvent(inserted), duplicate: false }
   }
 
   async enqueue(run: NewRun) {

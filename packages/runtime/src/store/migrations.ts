@@ -124,11 +124,69 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0002_documents': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('bac_documents')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('data', dialect === 'postgres' ? 'jsonb' : 'text', (c) => c.notNull())
+          .addColumn('idempotency_key', 'text')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .$call((t) => (dialect === 'postgres' ? t.addColumn('search', sql`tsvector`) : t))
+          .addPrimaryKeyConstraint('bac_documents_pk', ['type', 'id'])
+          .execute()
+        await db.schema
+          .createIndex('bac_documents_order')
+          .on('bac_documents')
+          .columns(['type', 'created_at', 'id'])
+          .execute()
+        await db.schema.createIndex('bac_documents_id').on('bac_documents').column('id').execute()
+        await db.schema
+          .createIndex('bac_documents_idempotency')
+          .on('bac_documents')
+          .columns(['type', 'idempotency_key'])
+          .unique()
+          .where(sql.ref('idempotency_key'), 'is not', null)
+          .execute()
+        if (dialect === 'postgres') {
+          await sql`create index bac_documents_search on bac_documents using gin (search)`.execute(db)
+        } else {
+          await sql`create virtual table bac_documents_fts using fts5(type unindexed, id unindexed, content, tokenize = 'porter unicode61')`.execute(
+            db,
+          )
+        }
+        await db.schema
+          .createTable('bac_relations')
+          .addColumn('from_type', 'text', (c) => c.notNull())
+          .addColumn('from_id', 'text', (c) => c.notNull())
+          .addColumn('predicate', 'text', (c) => c.notNull())
+          .addColumn('to_type', 'text', (c) => c.notNull())
+          .addColumn('to_id', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('bac_relations_pk', ['from_type', 'from_id', 'predicate', 'to_type', 'to_id'])
+          .execute()
+        await db.schema
+          .createIndex('bac_relations_to')
+          .on('bac_relations')
+          .columns(['to_type', 'to_id', 'predicate'])
+          .execute()
+        // Indexes made by createIndex(), so a unique violation can name its fields.
+        await db.schema
+          .createTable('bac_indexes')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('fields', 'text', (c) => c.notNull())
+          .addColumn('is_unique', 'integer', (c) => c.notNull())
+          .execute()
+      },
+    },
   }
 }
 
 /** Latest migration name this code knows (for messages and tests). */
-export const LATEST_MIGRATION = '0001_core'
+export const LATEST_MIGRATION = '0002_documents'
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: string): Promise<void> {
   // Kysely looks for its migration tables in any schema; name ours (the connection's current

@@ -82,4 +82,33 @@ export interface Database {
   bac_waits: WaitsTable
   bac_schedules: SchedulesTable
   bac_dead_letters: DeadLettersTable
+  bac_documents: DocumentsTable
+  bac_relations: RelationsTable
+  bac_indexes: IndexesTable
+}
+
+export interface DocumentsTable {
+  type: string
+  id: string
+  /** JSON text on SQLite, jsonb on PostgreSQL. */
+  data: string | Record<string, unknown>
+  idempotency_key: string | null
+  created_at: number
+  updated_at: number
+}
+
+export interface RelationsTable {
+  from_type: string
+  from_id: string
+  predicate: string
+  to_type: string
+  to_id: string
+  created_at: number
+}
+
+export interface IndexesTable {
+  name: string
+  type: string
+  fields: string
+  is_unique: number
 }

@@ -12,6 +12,8 @@
  * await store.open()
  */
 
+import type { Field, Filter } from '../db/filter.ts'
+
 export type RunKind = 'handler' | 'operation' | 'schedule' | 'saga' | 'composition' | 'agent'
 
 /**
@@ -181,8 +183,102 @@ export interface RunQuery {
   readonly limit?: number
 }
 
+/** A stored document: its type, id, your fields, and when it was written. */
+export interface DocumentRecord {
+  readonly type: string
+  readonly id: string
+  readonly data: Readonly<Record<string, unknown>>
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface NewDocument {
+  readonly type: string
+  readonly id: string
+  readonly data: Readonly<Record<string, unknown>>
+  readonly idempotencyKey?: string
+  readonly now: number
+}
+
+export type SortSpec = readonly { readonly field: Field; readonly direction: 'asc' | 'desc' }[]
+
+export interface DocumentQuery {
+  readonly filter: Filter
+  readonly sort?: SortSpec
+  readonly limit?: number
+  readonly skip?: number
+  /** Keyset position: the sort values and id of the last document already seen. */
+  readonly after?: { readonly values: readonly unknown[]; readonly id: string }
+}
+
+/** A document and the values it sorts by (for cursors). */
+export interface SortedDocument {
+  readonly doc: DocumentRecord
+  readonly sortValues: readonly unknown[]
+}
+
+export interface Edge {
+  readonly fromType: string
+  readonly fromId: string
+  readonly predicate: string
+  readonly toType: string
+  readonly toId: string
+}
+
+export type Accumulator =
+  | { readonly fn: 'sum' | 'avg' | 'min' | 'max'; readonly field: Field | number }
+  | { readonly fn: 'count' }
+
+export interface Grouping {
+  /** Group by this field, or everything together. */
+  readonly by?: Field
+  readonly accumulators: Readonly<Record<string, Accumulator>>
+}
+
+/** Writes to documents (and the events they emit), all in one transaction. */
+export interface DocumentTransaction {
+  get(type: string, id: string): Promise<DocumentRecord | undefined>
+  findOne(type: string, filter: Filter): Promise<DocumentRecord | undefined>
+  byIdempotencyKey(type: string, key: string): Promise<DocumentRecord | undefined>
+  ids(type: string, filter: Filter): Promise<string[]>
+  /** Documents of this type among these ids. */
+  getMany(type: string, ids: readonly string[]): Promise<DocumentRecord[]>
+  /** Insert; a unique violation is a `UniqueViolationError` naming the field and value. */
+  insert(doc: NewDocument): Promise<DocumentRecord>
+  /** Insert many in few statements (same errors as `insert`). */
+  insertMany(docs: readonly NewDocument[]): Promise<DocumentRecord[]>
+  /** Replace the fields of an existing document. */
+  put(type: string, id: string, data: Readonly<Record<string, unknown>>, now: number): Promise<DocumentRecord>
+  remove(type: string, id: string): Promise<boolean>
+  relate(edge: Edge, now: number): Promise<void>
+  unrelate(edge: Edge): Promise<number>
+  /** Store an event and its deliveries with this transaction (the transactional outbox; written at its end). */
+  publish(event: NewEvent, runs: readonly NewRun[]): void
+}
+
+export interface DocumentStore {
+  transaction<T>(work: (tx: DocumentTransaction) => Promise<T>): Promise<T>
+  get(type: string, id: string): Promise<DocumentRecord | undefined>
+  /** Documents of any type with this id (for relations given bare ids). */
+  byId(id: string): Promise<DocumentRecord[]>
+  find(type: string, query: DocumentQuery): Promise<SortedDocument[]>
+  count(type: string, filter: Filter): Promise<number>
+  aggregate(type: string, filter: Filter, grouping: Grouping): Promise<Record<string, unknown>[]>
+  /** Ranked full-text search over a document's text. */
+  search(type: string, terms: readonly string[], limit: number): Promise<DocumentRecord[]>
+  related(
+    edge: Partial<Edge> & { readonly type: string; readonly id: string; readonly predicate: string },
+    toType?: string,
+  ): Promise<DocumentRecord[]>
+  /** A real index on the fields' JSON expressions (scoped to the type). */
+  createIndex(type: string, fields: readonly Field[], unique: boolean): Promise<string>
+  /** The database's plan for a query (to check an index is used). */
+  explain(type: string, filter: Filter): Promise<string>
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
+  readonly documents: DocumentStore
   /** Connect and bring the schema up to date; refuses a database migrated by a newer bac. */
   open(): Promise<void>
   close(): Promise<void>

@@ -29,6 +29,22 @@ export function sqlitePragmas(database: Database.Database, synchronous: 'full' |
   database.pragma('foreign_keys = ON')
 }
 
+/** `$regex` in document queries: SQLite has no REGEXP of its own. */
+function addRegexp(database: Database.Database): void {
+  const compiled = new Map<string, RegExp>()
+  database.function('bac_regexp', { deterministic: true }, (pattern, flags, value) => {
+    if (typeof value !== 'string') return 0
+    const key = `${flags}/${pattern}`
+    let regexp = compiled.get(key)
+    if (!regexp) {
+      regexp = new RegExp(String(pattern), String(flags))
+      if (compiled.size > 200) compiled.clear()
+      compiled.set(key, regexp)
+    }
+    return regexp.test(value) ? 1 : 0
+  })
+}
+
 /**
  * Kysely prepares every query it runs; preparing costs more than running these small
  * statements, so keep the prepared ones (by SQL text, most recent 500).
@@ -56,6 +72,7 @@ export function sqlite(options: SqliteOptions = {}): Store {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const database = new Database(file)
   sqlitePragmas(database, options.synchronous ?? 'full')
+  addRegexp(database)
   return new KyselyStore({
     kind: 'sqlite',
     db: new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
