@@ -69,6 +69,11 @@ export class Catalog {
     }
   }
 
+  /** A concrete service by name or key (the newest declared, when versioned). */
+  service(name: string | undefined): ServiceDefinition | undefined {
+    return name === undefined ? undefined : this.services.get(name)?.at(-1)
+  }
+
   handlersFor(eventName: string): HandlerDefinition[] {
     return this.business.handlers.filter((h) => h.patterns.some((p) => matches(p, eventName)))
   }

@@ -7,13 +7,16 @@
  * @example
  * await engine.publish('Order.created', order, { idempotencyKey: order.id })
  */
-import type { BusinessDefinition, Logger, SendOptions } from '@bac/sdk'
+import type { BusinessDefinition, Logger, PolicyOptions, SendOptions, ServiceDefinition } from '@bac/sdk'
 import { validate } from '@bac/sdk/internal'
-import { Catalog, type Invocable } from './catalog.ts'
+import { Catalog, type Invocable, type ResolvedOperation } from './catalog.ts'
 import type { Clock, Timer } from './clock/clock.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import { fromErrorInfo } from './errors.ts'
 import { newId } from './ids.ts'
+import { CircuitBreakers } from './policies/circuit-breaker.ts'
+import { RateLimitError, RateLimiter } from './policies/rate-limiter.ts'
+import { ResultCache } from './policies/result-cache.ts'
 import {
   type EventRecord,
   FINAL_STATUSES,
@@ -22,10 +25,21 @@ import {
   type RunRecord,
   type Store,
 } from './store/store.ts'
+import { Metrics } from './telemetry/metrics.ts'
 
 export type EngineEvents = {
-  /** A run reached a final state or started waiting. */
+  /** A run reached a final state. */
   settled: RunRecord
+  /** An execution of a run begins. */
+  started: RunRecord
+  /** An execution of a run ended: how, and how long it took. */
+  ended: {
+    readonly run: RunRecord
+    readonly outcome: 'completed' | 'waiting' | 'retrying' | 'failed' | 'compensated'
+    readonly seconds: number
+  }
+  /** A step finished. */
+  step: { readonly run: RunRecord; readonly name: string; readonly seconds: number }
   /** An event was stored. */
   published: EventRecord
   /** There may be work to claim. */
@@ -34,6 +48,8 @@ export type EngineEvents = {
 
 export interface EngineOptions {
   readonly business: BusinessDefinition
+  /** Policies every run gets unless its service, operation or handler says otherwise. */
+  readonly defaults?: PolicyOptions
   readonly store: Store
   readonly clock: Clock
   readonly log: Logger
@@ -54,6 +70,8 @@ export interface PublishOrigin {
   readonly id?: string
   readonly sourceRunId?: string
   readonly correlationId?: string
+  /** The sender's trace context, carried to the runs the event creates. */
+  readonly trace?: string
 }
 
 export interface InvokeOrigin {
@@ -62,6 +80,7 @@ export interface InvokeOrigin {
   readonly correlationId?: string
   /** The definition version the run is pinned to (default: the active one). */
   readonly version?: string
+  readonly trace?: string
   /** Run it in this worker now, when limits allow. */
   readonly inline: boolean
 }
@@ -73,6 +92,11 @@ export class Engine {
   readonly workerId: string
   readonly leaseMs: number
   readonly random: () => number
+  readonly defaults: PolicyOptions
+  readonly breakers: CircuitBreakers
+  readonly limiter: RateLimiter
+  readonly cache: ResultCache
+  readonly metrics: Metrics
   /** Loaded definitions by version ('' for an unversioned one); runs execute on their own. */
   private readonly catalogs = new Map<string, Catalog>()
   private active = ''
@@ -91,7 +115,20 @@ export class Engine {
     this.workerId = options.workerId
     this.leaseMs = options.leaseMs
     this.random = options.random
+    this.defaults = options.defaults ?? {}
+    this.breakers = new CircuitBreakers(this.store.state, this.clock)
+    this.limiter = new RateLimiter(this.store.state, this.clock)
+    this.cache = new ResultCache(this.store.cache, this.clock)
+    this.metrics = new Metrics({
+      stats: () => this.store.stats(this.clock.now()),
+      breakers: () => this.breakers.phases(),
+    })
     this.activate(options.business, options.version)
+  }
+
+  /** The policies of an operation: the defaults, then its service's, then its own. */
+  policiesOf(service: ServiceDefinition | undefined, own: PolicyOptions): PolicyOptions {
+    return { ...this.defaults, ...(service?.policies ?? {}), ...own }
   }
 
   /** Load a definition and make it the one new runs use; runs pinned to others keep theirs. */
@@ -100,11 +137,12 @@ export class Engine {
     this.catalogs.set(version ?? '', catalog)
     this.active = version ?? ''
     for (const handler of business.handlers) {
-      if (handler.options.concurrency) this.limits.set(handler.name, handler.options.concurrency.limit)
+      const limit = this.policiesOf(catalog.service(handler.service), handler.options).concurrency?.limit
+      if (limit !== undefined) this.limits.set(handler.name, limit)
     }
     for (const service of business.services) {
       for (const operation of service.operations) {
-        const limit = operation.options.concurrency?.limit ?? service.policies.concurrency?.limit
+        const limit = this.policiesOf(service, operation.options).concurrency?.limit
         const runName = `${service.key}.${operation.name}${service.version ? `@${service.version}` : ''}`
         if (limit !== undefined) this.limits.set(runName, limit)
       }
@@ -166,7 +204,8 @@ export class Engine {
     const correlationId = origin.correlationId ?? (options.correlationId as string | undefined) ?? id
     const availableAt = deliverAt(options.deliverAt, now)
     const runs: NewRun[] = this.catalog.handlersFor(name).map((handler) => {
-      const { idempotencyKey, concurrency, priority } = handler.options
+      const { idempotencyKey, debounce } = handler.options
+      const { concurrency, priority } = this.policiesOf(this.catalog.service(handler.service), handler.options)
       return {
         id: newId(),
         kind: 'handler',
@@ -176,8 +215,17 @@ export class Engine {
         idempotencyKey: idempotencyKey ? `key:${idempotencyKey(data)}` : `event:${id}`,
         ...(concurrency?.key ? { concurrencyKey: concurrency.key(data) } : {}),
         ...(priority === undefined ? {} : { priority }),
-        availableAt,
+        availableAt: debounce ? availableAt + debounce.wait : availableAt,
+        ...(debounce
+          ? {
+              debounce: {
+                key: debounce.key ? debounce.key(data) : '',
+                ...(debounce.maxWait === undefined ? {} : { maxWait: debounce.maxWait }),
+              },
+            }
+          : {}),
         correlationId,
+        ...(origin.trace ? { trace: origin.trace } : {}),
         ...(this.version ? { version: this.version } : {}),
       }
     })
@@ -202,6 +250,21 @@ export class Engine {
   /** Validate the input, store the run, and run it inline when allowed. */
   async invoke(target: Invocable, input: unknown, options: SendOptions, origin: InvokeOrigin): Promise<Outcome> {
     const data = target.checkInput ? target.checkInput(input) : input
+    const policies =
+      target.kind === 'operation'
+        ? this.policiesOf((target as ResolvedOperation).service, (target as ResolvedOperation).operation.options)
+        : {}
+    const cached =
+      policies.cache && (options as { cache?: unknown }).cache !== 'skip'
+        ? await this.cache.get(this.cache.keyFor(target.runName, policies.cache, data))
+        : undefined
+    if (cached) return { state: 'completed', value: cached.value }
+    const limit = policies.rateLimit
+    if (limit?.onLimit === 'fail') {
+      const key = `${target.runName}:${limit.key ? limit.key(data) : ''}`
+      const admission = await this.limiter.acquire(key, limit)
+      if (!admission.allowed) throw new RateLimitError(key, admission.retryAfter)
+    }
     const now = this.clock.now()
     const inline = origin.inline && !this.limits.has(target.runName) && options.deliverAt === undefined
     const version = origin.version ?? this.version
@@ -213,6 +276,8 @@ export class Engine {
       ...(origin.parentId ? { parentId: origin.parentId } : {}),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(target.priority === undefined ? {} : { priority: target.priority }),
+      ...(policies.concurrency?.key ? { concurrencyKey: policies.concurrency.key(data) } : {}),
+      ...(origin.trace ? { trace: origin.trace } : {}),
       availableAt: deliverAt(options.deliverAt, now),
       correlationId:
         origin.correlationId ?? (options.correlationId as string | undefined) ?? origin.id ?? target.runName,

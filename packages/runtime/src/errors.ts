@@ -8,14 +8,7 @@
 import { BacError } from '@bac/sdk'
 import type { ErrorInfo } from './store/store.ts'
 
-/** A run's attempt or a step ran past its time limit. Retried like any failure. */
-export class TimeoutError extends BacError {
-  readonly code = 'BAC_TIMEOUT'
-
-  constructor(what: string, ms: number) {
-    super(`${what} timed out after ${ms} ms`)
-  }
-}
+export { TimeoutError } from '@bac/sdk'
 
 /** A run names a handler, operation or schedule the business does not declare (any more). */
 export class UnknownTargetError extends BacError {

@@ -8,17 +8,22 @@
  * @example
  * await executor.execute(run)
  */
-import type { PolicyOptions } from '@bac/sdk'
+import { type CircuitBreakerOptions, isValidationError, type PolicyOptions } from '@bac/sdk'
 import { bindContext, validate } from '@bac/sdk/internal'
+import type { Span } from '@opentelemetry/api'
 import type { Catalog } from './catalog.ts'
 import { runComposition } from './composition-runner.ts'
 import type { Engine } from './engine.ts'
 import { toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
 import { newId } from './ids.ts'
+import { BrokenCircuitError } from './policies/circuit-breaker.ts'
+import { fallbackValue } from './policies/fallback.ts'
+import { RateLimitError } from './policies/rate-limiter.ts'
 import { retryDecision } from './retry-policy.ts'
 import { RunContext } from './run-context.ts'
 import { runSaga } from './saga-runner.ts'
 import { FINAL_STATUSES, type RunRecord } from './store/store.ts'
+import { endSpan, startRunSpan } from './telemetry/tracing.ts'
 import { withTimeLimit } from './time-limit.ts'
 
 /** What a run executes: its code, its policies, and how its result is checked. */
@@ -46,25 +51,110 @@ export class Executor {
   async execute(run: RunRecord): Promise<void> {
     this.active.set(run.id, undefined)
     this.onStart()
+    this.engine.emitter.emit('started', run)
+    const began = performance.now()
+    const ended = (outcome: 'completed' | 'waiting' | 'retrying' | 'failed' | 'compensated') =>
+      this.engine.emitter.emit('ended', { run, outcome, seconds: (performance.now() - began) / 1000 })
+    let span: Span | undefined
     try {
       let target: Target
       try {
         target = this.target(run)
       } catch (error) {
-        await this.fail(run, error)
+        ended(await this.fail(run, error))
         return
       }
+      span = startRunSpan(run, {
+        'bac.run.kind': run.kind,
+        'bac.run.name': run.name,
+        ...(target.service ? { 'bac.service': target.service } : {}),
+      })
       // A run claimed for the first time has no steps yet; don't ask.
       const steps = run.attempt > 1 ? await this.engine.store.steps(run.id) : []
-      const ctx = RunContext.root(this.engine, target.catalog, run, steps, target.service)
+      const gate = await this.admit(
+        run,
+        target,
+        steps.some((s) => s.key === ADMITTED),
+      )
+      if (gate.kind === 'wait') {
+        ended(await this.hold(run, gate.until, gate.reason))
+        return
+      }
+      if (gate.kind === 'fallback') {
+        ended(await this.fail(run, gate.error, target.policies))
+        return
+      }
+      const ctx = RunContext.root(this.engine, target.catalog, run, steps, target.service, span)
       this.active.set(run.id, ctx)
       const outcome = await this.attempt(run, ctx, target)
-      if (outcome.kind === 'completed') await this.complete(run, outcome.value)
-      else if (outcome.kind === 'suspended') await this.suspend(run, ctx)
-      else await this.fail(run, outcome.error, target.policies)
+      if (outcome.kind !== 'suspended') await this.recordBreaker(run, target, outcome)
+      if (outcome.kind === 'completed') ended(await this.complete(run, outcome.value, target))
+      else if (outcome.kind === 'suspended') ended(await this.suspend(run, ctx))
+      else {
+        endSpan(span, outcome.error)
+        span = undefined
+        ended(await this.fail(run, outcome.error, target.policies))
+      }
     } finally {
+      endSpan(span)
       this.active.delete(run.id)
     }
+  }
+
+  /**
+   * Whether the run may execute now: its rate limit (taken once per run) and its circuit
+   * breaker. Over the limit it waits, or fails with `onLimit: 'fail'`; while the breaker is
+   * open it waits for the probe — or falls back at once, if it has a fallback.
+   */
+  private async admit(
+    run: RunRecord,
+    target: Target,
+    admitted: boolean,
+  ): Promise<{ kind: 'go' } | { kind: 'wait'; until: number; reason: string } | { kind: 'fallback'; error: Error }> {
+    const { rateLimit, circuitBreaker, fallback } = target.policies
+    const now = this.engine.clock.now()
+    if (rateLimit && !admitted) {
+      const key = `${run.name}:${rateLimit.key ? rateLimit.key(run.input) : ''}`
+      const admission = await this.engine.limiter.acquire(key, rateLimit)
+      if (!admission.allowed) {
+        if (rateLimit.onLimit === 'fail')
+          return { kind: 'fallback', error: new RateLimitError(key, admission.retryAfter) }
+        return { kind: 'wait', until: now + admission.retryAfter, reason: `rate limit of ${key}` }
+      }
+      await this.engine.store.saveStep({ runId: run.id, key: ADMITTED, result: now, startedAt: now, finishedAt: now })
+    }
+    if (circuitBreaker) {
+      const name = breakerName(run, circuitBreaker)
+      const admission = await this.engine.breakers.admit(name, circuitBreaker)
+      if (!admission.allowed) {
+        const error = new BrokenCircuitError(name, admission.retryAfter ?? 0)
+        if (fallback !== undefined) return { kind: 'fallback', error }
+        return { kind: 'wait', until: now + (admission.retryAfter ?? 0), reason: `circuit breaker ${name} is open` }
+      }
+    }
+    return { kind: 'go' }
+  }
+
+  /** Count an attempt's outcome on its breaker (a bad input is the caller's fault, not the callee's). */
+  private async recordBreaker(run: RunRecord, target: Target, outcome: Outcome): Promise<void> {
+    const options = target.policies.circuitBreaker
+    if (!options) return
+    if (outcome.kind === 'failed' && isValidationError(outcome.error)) return
+    await this.engine.breakers.record(breakerName(run, options), outcome.kind === 'completed', options)
+  }
+
+  /** Put the run back to wait, without counting a failure (a rate limit or an open breaker). */
+  private async hold(run: RunRecord, until: number, reason: string): Promise<'waiting'> {
+    const { store, clock, workerId } = this.engine
+    const settled = await store.settle(run.id, workerId, {
+      status: 'waiting',
+      waits: [{ kind: 'limit', until, reason }],
+      availableAt: until,
+      now: clock.now(),
+    })
+    if (!settled) this.lostLease(run)
+    else this.engine.emitter.emit('work', undefined)
+    return 'waiting'
   }
 
   /** Abort the code of every active run (the runtime is stopping). */
@@ -126,7 +216,7 @@ export class Executor {
         if (!handler) return undefined
         return {
           invoke: (ctx) => handler.handler(run.input, ctx),
-          policies: handler.options,
+          policies: this.engine.policiesOf(catalog.service(handler.service), handler.options),
           ...(handler.service ? { service: handler.service } : {}),
         }
       }
@@ -137,7 +227,7 @@ export class Executor {
         const output = operation.output
         return {
           invoke: (ctx) => operation.handler(run.input, ctx),
-          policies: { ...service.policies, ...operation.options },
+          policies: this.engine.policiesOf(service, operation.options),
           service: service.name,
           ...(output
             ? { checkOutput: (value) => validate(output, value, `${service.key}.${operation.name} output`) }
@@ -150,26 +240,36 @@ export class Executor {
         const { scheduledAt } = run.input as { scheduledAt: number }
         return {
           invoke: (ctx) => schedule.handler({ scheduledAt: new Date(scheduledAt) }, ctx),
-          policies: schedule.options,
+          policies: this.engine.policiesOf(catalog.service(schedule.service), schedule.options),
           ...(schedule.service ? { service: schedule.service } : {}),
         }
       }
       case 'saga': {
         const saga = catalog.saga(run.name)
         if (!saga) return undefined
-        return { invoke: (ctx) => runSaga(saga, run.input, ctx), policies: saga.options }
+        return {
+          invoke: (ctx) => runSaga(saga, run.input, ctx),
+          policies: this.engine.policiesOf(undefined, saga.options),
+        }
       }
       case 'composition': {
         const composition = catalog.composition(run.name)
         if (!composition) return undefined
-        return { invoke: (ctx) => runComposition(composition, run.input, ctx), policies: {} }
+        return {
+          invoke: (ctx) => runComposition(composition, run.input, ctx),
+          policies: this.engine.policiesOf(undefined, {}),
+        }
       }
       default:
         return undefined
     }
   }
 
-  private async complete(run: RunRecord, value: unknown): Promise<void> {
+  private async complete(
+    run: RunRecord,
+    value: unknown,
+    target?: Target,
+  ): Promise<'completed' | 'failed' | 'retrying' | 'compensated'> {
     const now = this.engine.clock.now()
     let settled: RunRecord | undefined
     try {
@@ -184,20 +284,34 @@ export class Executor {
         return this.fail(run, error.about(`the result of ${run.kind} "${run.name}"`))
       throw error
     }
-    if (!settled) return this.lostLease(run)
+    if (!settled) {
+      this.lostLease(run)
+      return 'completed'
+    }
+    const cache = target?.policies.cache
+    if (cache && run.kind === 'operation') {
+      const key = this.engine.cache.keyFor(run.name, cache, run.input)
+      await this.engine.cache.set(key, value, cache, cache.tags ? cache.tags(run.input, value) : [])
+    }
     this.finished(settled)
+    return 'completed'
   }
 
-  private async suspend(run: RunRecord, ctx: RunContext): Promise<void> {
+  private async suspend(run: RunRecord, ctx: RunContext): Promise<'waiting'> {
     const { waits, availableAt } = ctx.suspension ?? { waits: [], availableAt: 0 }
     const { store, clock, workerId } = this.engine
     // The store wakes the run at once if what it waits for happened while it ran.
     const settled = await store.settle(run.id, workerId, { status: 'waiting', waits, availableAt, now: clock.now() })
-    if (!settled) return this.lostLease(run)
-    this.engine.emitter.emit('work', undefined)
+    if (!settled) this.lostLease(run)
+    else this.engine.emitter.emit('work', undefined)
+    return 'waiting'
   }
 
-  private async fail(run: RunRecord, error: unknown, policies: PolicyOptions = {}): Promise<void> {
+  private async fail(
+    run: RunRecord,
+    error: unknown,
+    policies: PolicyOptions = {},
+  ): Promise<'retrying' | 'failed' | 'compensated' | 'completed'> {
     const { store, clock, workerId, random, log } = this.engine
     const now = clock.now()
     const failures = run.failures + 1
@@ -206,11 +320,17 @@ export class Executor {
     const runLog = log.child({ run: run.id, name: run.name, attempt: run.attempt })
     if (info.code === 'BAC_SAGA_COMPENSATED') {
       const settled = await store.settle(run.id, workerId, { status: 'compensated', error: info, failure, now })
-      if (!settled) return this.lostLease(run)
-      runLog.warn('saga compensated', { error: info.message })
-      return this.finished(settled)
+      if (!settled) this.lostLease(run)
+      else {
+        runLog.warn('saga compensated', { error: info.message })
+        this.finished(settled)
+      }
+      return 'compensated'
     }
-    const decision = retryDecision(policies.retry, failures, error, random)
+    const decision =
+      error instanceof BrokenCircuitError
+        ? ({ retry: false, reason: 'its circuit breaker is open' } as const)
+        : retryDecision(policies.retry, failures, error, random)
     if (decision.retry) {
       const until = now + decision.delay
       const settled = await store.settle(run.id, workerId, {
@@ -221,10 +341,21 @@ export class Executor {
         failure,
         now,
       })
-      if (!settled) return this.lostLease(run)
-      runLog.warn('run failed; retrying', { error: info.message, retryIn: decision.delay, failures })
-      this.engine.emitter.emit('work', undefined)
-      return
+      if (!settled) this.lostLease(run)
+      else {
+        runLog.warn('run failed; retrying', { error: info.message, retryIn: decision.delay, failures })
+        this.engine.emitter.emit('work', undefined)
+      }
+      return 'retrying'
+    }
+    if (policies.fallback !== undefined) {
+      try {
+        const value = await fallbackValue(policies.fallback, error, run.input)
+        runLog.warn('run failed; answered with its fallback', { error: info.message, reason: decision.reason })
+        return await this.complete(run, value)
+      } catch (fallbackError) {
+        runLog.error('the fallback failed too', { error: (fallbackError as Error).message })
+      }
     }
     // A caller run gets the failure and decides — unless it has already finished, and so never
     // will. A failed compensation always needs a person.
@@ -240,13 +371,17 @@ export class Executor {
       ...(deadLetter ? { deadLetterId: deadLetter } : {}),
       now,
     })
-    if (!settled) return this.lostLease(run)
+    if (!settled) {
+      this.lostLease(run)
+      return 'failed'
+    }
     runLog.error(deadLetter ? 'run failed; moved to the dead-letter queue' : 'run failed', {
       error: info.message,
       reason: decision.reason,
       ...(deadLetter ? { deadLetter } : {}),
     })
     this.finished(settled)
+    return 'failed'
   }
 
   /** Tell callers in this process (the store has woken waiting runs in the same transaction). */
@@ -266,3 +401,8 @@ export class Executor {
 }
 
 const SUSPENDED = Symbol('suspended')
+/** The step that records a run has taken its rate-limit token (once per run). */
+const ADMITTED = '$admitted'
+
+/** A breaker's name: the one declared, else the operation or handler (all versions share it). */
+const breakerName = (run: RunRecord, options: CircuitBreakerOptions) => options.name ?? run.name.replace(/@[^@]*$/, '')

@@ -2,7 +2,8 @@
  * Health: is the store reachable, and what did each service's `health.check` last say. Checks
  * run on their declared interval (on the runtime's clock), bound to the runtime as ambient
  * context, with a time limit; a check that throws or times out reports `unhealthy` with its
- * error. `rt.health()` (and `GET /health`) report `ok`, `degraded` (a service is unhealthy)
+ * error. `rt.health()` (and `GET /health`) report `ok`, `degraded` (a service is unhealthy,
+ * or a circuit breaker is open)
  * or `down` (the store is not reachable).
  *
  * @example
@@ -12,6 +13,7 @@ import type { Context, ServiceDefinition } from '@bac/sdk'
 import { bindContext } from '@bac/sdk/internal'
 import type { Timer } from './clock/clock.ts'
 import type { Engine } from './engine.ts'
+import type { BreakerPhase } from './policies/circuit-breaker.ts'
 import { withTimeLimit } from './time-limit.ts'
 
 export interface ServiceHealth {
@@ -26,6 +28,8 @@ export interface HealthReport {
   readonly worker: string
   readonly store: { readonly reachable: boolean; readonly latencyMs?: number; readonly error?: string }
   readonly services: Readonly<Record<string, ServiceHealth>>
+  /** Every circuit breaker's phase; an open one makes the report `degraded`. */
+  readonly breakers: Readonly<Record<string, BreakerPhase>>
 }
 
 const CHECK_TIMEOUT = 5000
@@ -72,12 +76,16 @@ export class HealthMonitor {
   async report(): Promise<HealthReport> {
     const store = await this.probeStore()
     const services = Object.fromEntries(this.latest)
-    const unhealthy = [...this.latest.values()].some((s) => s.status === 'unhealthy')
+    const breakers = store.reachable ? await this.engine.breakers.phases() : {}
+    const unhealthy =
+      [...this.latest.values()].some((s) => s.status === 'unhealthy') ||
+      Object.values(breakers).some((phase) => phase === 'open')
     return {
       status: !store.reachable ? 'down' : unhealthy ? 'degraded' : 'ok',
       worker: this.engine.workerId,
       store,
       services,
+      breakers,
     }
   }
 

@@ -17,8 +17,16 @@ export {
   UnknownTargetError,
 } from './errors.ts'
 export type { HealthReport, ServiceHealth } from './health.ts'
-export { type JsonLoggerOptions, jsonLogger, type LogLevel } from './json-logger.ts'
+export { type JsonLoggerOptions, jsonLogger, type LogLevel, maskCardNumbers, REDACTED_FIELDS } from './json-logger.ts'
 export { type LoadOptions, load, resolveEntry } from './load.ts'
+export { BulkheadRejectedError, bulkhead } from './policies/bulkhead.ts'
+export { type BreakerPhase, BrokenCircuitError } from './policies/circuit-breaker.ts'
+export { fallback } from './policies/fallback.ts'
+export { type Policy, type PolicyContext, wrap } from './policies/policy.ts'
+export { RateLimitError } from './policies/rate-limiter.ts'
+export { retry } from './policies/retry.ts'
+export type { RuntimePolicies } from './policies/runtime-policies.ts'
+export { timeout } from './policies/timeout.ts'
 export { backoff, DEFAULT_RETRY, retryDecision } from './retry-policy.ts'
 export { createRuntime, type RunDetail, type Runtime, type RuntimeOptions } from './runtime.ts'
 export type {
@@ -35,3 +43,4 @@ export type {
   Store,
   Wait,
 } from './store/store.ts'
+export type { MetricsSnapshot } from './telemetry/metrics.ts'

@@ -28,6 +28,7 @@ import type { Engine } from './engine.ts'
 import { RuntimeStateError, UnknownOperationError } from './errors.ts'
 import { newId } from './ids.ts'
 import { subscription, unavailable } from './run-context.ts'
+import { traceOf } from './telemetry/tracing.ts'
 
 export class OutsideContext implements Context {
   readonly log: Logger
@@ -48,11 +49,11 @@ export class OutsideContext implements Context {
   }
 
   get cache(): CacheControl {
-    return unavailable('the result cache')
+    return this.engine.cache.control
   }
 
-  metric(_definition: MetricDefinition): MetricRecorder {
-    return unavailable('metrics')
+  metric(definition: MetricDefinition): MetricRecorder {
+    return this.engine.metrics.recorder(definition)
   }
 
   async execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
@@ -67,7 +68,8 @@ export class OutsideContext implements Context {
     const name = eventName(event, 'send()')
     const operation = this.engine.catalog.operationForVerb(name, options.version)
     if (operation) return this.invoke(operation, payload, options)
-    return this.engine.publish(name, payload, options)
+    const trace = traceOf()
+    return this.engine.publish(name, payload, options, trace ? { trace } : {})
   }
 
   async call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
@@ -99,7 +101,8 @@ export class OutsideContext implements Context {
   }
 
   private async invoke(target: Invocable, input: unknown, options: SendOptions): Promise<unknown> {
-    const outcome = await this.engine.invoke(target, input, options, { inline: true })
+    const trace = traceOf()
+    const outcome = await this.engine.invoke(target, input, options, { inline: true, ...(trace ? { trace } : {}) })
     if (outcome.state === 'completed') return outcome.value
     if (outcome.state === 'failed') throw outcome.error
     return this.engine.awaitRun(outcome.runId)

@@ -36,6 +36,7 @@ import type {
   WaitForEventOptions,
 } from '@bac/sdk'
 import { bindContext, eventName, matches, normalizePattern, toMilliseconds } from '@bac/sdk/internal'
+import type { Span } from '@opentelemetry/api'
 import type { Catalog, Invocable } from './catalog.ts'
 import { DocumentDb } from './db/document-db.ts'
 import type { Engine } from './engine.ts'
@@ -43,6 +44,7 @@ import { fromErrorInfo, RuntimeStateError, toErrorInfo, UnknownOperationError, U
 import { deterministicId } from './ids.ts'
 import { NEVER } from './store/kysely-store.ts'
 import type { ErrorInfo, RunRecord, StepRecord, Wait } from './store/store.ts'
+import { endSpan, startStepSpan, traceOf } from './telemetry/tracing.ts'
 import { withTimeLimit } from './time-limit.ts'
 
 /** Why and until when the run waits: it wakes at `availableAt` or when any of `waits` happens. */
@@ -87,6 +89,8 @@ class Execution {
     readonly catalog: Catalog,
     readonly record: RunRecord,
     steps: readonly StepRecord[],
+    /** The span of this execution: steps are its children, what the run sends carries it. */
+    readonly span: Span | undefined,
   ) {
     for (const step of steps) this.results.set(step.key, step.result)
     this.suspended = new Promise<void>((resolve) => {
@@ -166,9 +170,12 @@ export class RunContext implements Context {
     this.signal = execution.controller.signal
     this.log = engine.log.child({
       run: record.id,
+      kind: record.kind,
       name: record.name,
       attempt: record.attempt,
       correlation: record.correlationId,
+      ...(service ? { service } : {}),
+      ...(record.kind === 'operation' ? { operation: record.name.split('@')[0] } : {}),
     })
   }
 
@@ -178,8 +185,9 @@ export class RunContext implements Context {
     record: RunRecord,
     steps: readonly StepRecord[],
     service?: string,
+    span?: Span,
   ): RunContext {
-    return new RunContext(new Execution(engine, catalog, record, steps), '', service)
+    return new RunContext(new Execution(engine, catalog, record, steps, span), '', service)
   }
 
   get record(): RunRecord {
@@ -246,11 +254,12 @@ export class RunContext implements Context {
   }
 
   get cache(): CacheControl {
-    return unavailable('the result cache')
+    return this.execution.engine.cache.control
   }
 
-  metric(_definition: MetricDefinition): MetricRecorder {
-    return unavailable('metrics')
+  /** A business metric. Recorded as the code runs: an attempt that is retried records again. */
+  metric(definition: MetricDefinition): MetricRecorder {
+    return this.execution.engine.metrics.recorder(definition)
   }
 
   subscribe(pattern: string): AsyncIterable<EventEnvelope> {
@@ -282,6 +291,8 @@ export class RunContext implements Context {
     if (results.has(full)) return results.get(full)
     if (this.execution.over) return pause()
     const startedAt = engine.clock.now()
+    const began = performance.now()
+    const span = startStepSpan(this.execution.span, full)
     const body: { promise: Promise<unknown>; suspended: boolean } = { promise: Promise.resolve(), suspended: false }
     const scope = new RunContext(this.execution, `${full}/`, this.service, body, this)
     body.promise = withTimeLimit(
@@ -291,10 +302,17 @@ export class RunContext implements Context {
       options.what ?? `"${key}"`,
     )
     inflight.add(body)
+    let failure: unknown
     try {
-      return await this.save(full, await body.promise, startedAt, options.what ?? `"${key}"`)
+      const value = await this.save(full, await body.promise, startedAt, options.what ?? `"${key}"`)
+      engine.emitter.emit('step', { run: this.record, name: full, seconds: (performance.now() - began) / 1000 })
+      return value
+    } catch (error) {
+      failure = error
+      throw error
     } finally {
       inflight.delete(body)
+      endSpan(span, failure)
     }
   }
 
@@ -325,10 +343,12 @@ export class RunContext implements Context {
     if (operation) return this.invoke(operation, payload, options)
     const { record, engine } = this.execution
     const id = deterministicId(record.id, `${this.prefix}$send`, ++this.counters.send)
+    const trace = traceOf(this.execution.span)
     return engine.publish(name, payload, options, {
       id,
       sourceRunId: record.id,
       ...(record.correlationId ? { correlationId: record.correlationId } : {}),
+      ...(trace ? { trace } : {}),
     })
   }
 
@@ -369,7 +389,9 @@ export class RunContext implements Context {
   ): Promise<unknown> {
     const { engine, record } = this.execution
     const startedAt = engine.clock.now()
+    const trace = traceOf(this.execution.span)
     const outcome = await engine.invoke(target, input, options, {
+      ...(trace ? { trace } : {}),
       id: deterministicId(record.id, key, 0),
       parentId: record.id,
       ...(record.correlationId ? { correlationId: record.correlationId } : {}),

@@ -14,8 +14,8 @@
 import { randomBytes } from 'node:crypto'
 import { readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
-import type { BusinessDefinition, Db, Logger, SendOptions } from '@bac/sdk'
-import { bindContext } from '@bac/sdk/internal'
+import type { BusinessDefinition, CacheControl, Db, Logger, PolicyInput, SendOptions } from '@bac/sdk'
+import { bindContext, policyOptions } from '@bac/sdk/internal'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
 import type { VirtualClock } from './clock/virtual-clock.ts'
@@ -26,9 +26,12 @@ import { Executor } from './executor.ts'
 import { HealthMonitor, type HealthReport } from './health.ts'
 import { jsonLogger } from './json-logger.ts'
 import { OutsideContext } from './outside-context.ts'
+import { type RuntimePolicies, runtimePolicies } from './policies/runtime-policies.ts'
 import { Scheduler } from './scheduler.ts'
 import { sqlite } from './store/sqlite/sqlite-store.ts'
 import type { DeadLetterRecord, RunQuery, RunRecord, StepRecord, Store } from './store/store.ts'
+import { instrument } from './telemetry/instrument.ts'
+import type { MetricsSnapshot } from './telemetry/metrics.ts'
 import { trackStore } from './tracked-store.ts'
 
 export interface RuntimeOptions {
@@ -52,6 +55,11 @@ export interface RuntimeOptions {
   readonly workerId?: string
   /** Randomness for retry jitter (tests make it deterministic). */
   readonly random?: () => number
+  /**
+   * Policies for every run unless its service, operation or handler declares its own — the
+   * nearest wins: `{ retry: 5, timeout: '30s', circuitBreaker: true }`.
+   */
+  readonly defaults?: PolicyInput
 }
 
 /** A run with its stored steps, as `rt.runs.get` shows it. */
@@ -84,8 +92,18 @@ export interface Runtime {
   activate(business: BusinessDefinition, options: { readonly version: string }): Promise<void>
   /** The versions this runtime can execute, and the one new runs use. */
   readonly versions: { readonly active: string | undefined; readonly loaded: readonly (string | null)[] }
-  /** Store reachability and each service's latest health check. */
+  /** Store reachability, circuit-breaker states and each service's latest health check. */
   health(): Promise<HealthReport>
+  /** Built-in and business metrics: Prometheus text (`GET /metrics`) or a JSON snapshot. */
+  readonly metrics: {
+    text(): Promise<string>
+    snapshot(): Promise<MetricsSnapshot>
+    readonly contentType: string
+  }
+  /** The result cache of operations: `invalidate('products:1')`, `invalidatePattern('products:*')`. */
+  readonly cache: CacheControl
+  /** Retry, timeout, circuit breaker and rate limit as values for code of your own (`wrap(...)` them). */
+  readonly policies: RuntimePolicies
   readonly runs: {
     list(query?: RunQuery): Promise<RunRecord[]>
     get(id: string): Promise<RunDetail | undefined>
@@ -112,6 +130,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const workerId =
     options.workerId ?? `${hostname()}:${pidNamespace()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const log = (options.logger ?? jsonLogger()).child({ business: business.name, worker: workerId })
+  const defaults =
+    options.defaults === undefined ? undefined : policyOptions(options.defaults, 'createRuntime() defaults')
   await store.open()
 
   const engine = new Engine({
@@ -123,7 +143,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     leaseMs: options.leaseMs ?? 30_000,
     ...(options.version ? { version: options.version } : {}),
     random: options.random ?? Math.random,
+    ...(defaults ? { defaults } : {}),
   })
+  instrument(engine)
   const executor = new Executor(engine)
   engine.execute = (run) => executor.execute(run)
   // Other processes may write to a PostgreSQL store; a virtual clock means one test process.
@@ -214,6 +236,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
 
     health: () => health.report(),
+
+    metrics: {
+      text: () => engine.metrics.text(),
+      snapshot: () => engine.metrics.snapshot(),
+      contentType: engine.metrics.contentType,
+    },
+
+    cache: engine.cache.control,
+
+    policies: runtimePolicies(engine),
 
     get db() {
       return outside.db

@@ -95,3 +95,17 @@ export class NonRetryableError extends BacError {
   override readonly retryable = false
 }
 export const isNonRetryableError = (e: unknown): e is NonRetryableError => hasCode(e, 'BAC_NON_RETRYABLE')
+
+/**
+ * Something ran past its time limit: a run's attempt, a step, a `withFallback` primary.
+ * Retried like any failure.
+ */
+export class TimeoutError extends BacError {
+  readonly code = 'BAC_TIMEOUT'
+
+  constructor(what: string, ms: number) {
+    super(`${what} timed out after ${ms} ms`)
+  }
+}
+
+export const isTimeoutError = (e: unknown): e is TimeoutError => hasCode(e, 'BAC_TIMEOUT')

@@ -35,9 +35,11 @@ export {
   isDeclarationError,
   isNonRetryableError,
   isNoRuntimeError,
+  isTimeoutError,
   isValidationError,
   NonRetryableError,
   NoRuntimeError,
+  TimeoutError,
   ValidationError,
   type ValidationIssue,
 } from './errors.ts'
@@ -46,7 +48,21 @@ export { every, type Job, type ScheduleBuilder, type ScheduleOptions } from './e
 export { type LogFields, type Logger, log } from './logger.ts'
 export type { Labels, Metric, MetricDefinition, MetricKind, MetricRecorder } from './metric.ts'
 export { type Handler, on } from './on.ts'
-export type { HandlerInput, HandlerOptions, PolicyInput, PolicyOptions, RetryInput, RetryOptions } from './options.ts'
+export type {
+  CacheInput,
+  CacheOptions,
+  CircuitBreakerInput,
+  CircuitBreakerOptions,
+  DebounceOptions,
+  HandlerInput,
+  HandlerOptions,
+  PolicyInput,
+  PolicyOptions,
+  RateLimitInput,
+  RateLimitOptions,
+  RetryInput,
+  RetryOptions,
+} from './options.ts'
 export { matches } from './pattern.ts'
 export { type EventRef, isRef, type Ref, ref, type SendOptions } from './ref.ts'
 export type { Saga, SagaInput, SagaStep } from './saga.ts'
@@ -67,3 +83,4 @@ export type {
 export type { DbSugar, SubjectRef, Vocabulary } from './vocabulary.ts'
 export { $ }
 export default $
+export { type WithFallbackOptions, withFallback } from './with-fallback.ts'

@@ -9,6 +9,7 @@
 export { activeCollector, Collector, collect, DECLARES, defaultCollector } from './collector.ts'
 export { bindContext, currentContext } from './context.ts'
 export { toMilliseconds } from './duration.ts'
+export { policyOptions } from './options.ts'
 export { eventName, matches, normalizePattern, normalizePatterns } from './pattern.ts'
 export { refPath } from './ref.ts'
 export { describeValue, isSchema, toSchema, validate } from './schema.ts'

@@ -97,7 +97,7 @@ describe('on', () => {
       `on('Order.created'): the handler must be a function, got "nope"`,
     )
     expect(failure(() => on($.Order.created, noop, { retries: 3 } as never))).toBe(
-      `on('Order.created'): unknown option "retries" (did you mean "retry"?); known options are retry, timeout, concurrency, idempotencyKey, priority, cache, rateLimit, name`,
+      `on('Order.created'): unknown option "retries" (did you mean "retry"?); known options are retry, timeout, concurrency, idempotencyKey, priority, cache, rateLimit, circuitBreaker, fallback, name, debounce`,
     )
     expect(failure(() => on($.Order.created, noop, { timeout: 'soon' as never }))).toMatch(
       /on\('Order.created'\): timeout is invalid \(expected milliseconds or a duration like '30s'\), got "soon"/,

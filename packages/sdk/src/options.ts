@@ -54,14 +54,67 @@ export interface PolicyInput<P = unknown> {
   readonly idempotencyKey?: Bivariant<[payload: P], string>
   /** Higher runs first; `'high'` is 10, `'low'` is -10. */
   readonly priority?: PriorityInput
-  readonly cache?: boolean | Readonly<Record<string, unknown>>
-  readonly rateLimit?: Readonly<Record<string, unknown>>
+  /**
+   * Cache results by (operation, input) for a while: `true`, a TTL, or `{ ttl, key, tags }`
+   * (`key` makes entries addressable by `invalidate('products:1')`; `tags` by db writes).
+   */
+  readonly cache?: boolean | Duration | CacheInput<P>
+  /** At most `limit` runs per `window`, per key; over the limit a run waits (or fails with `onLimit: 'fail'`). */
+  readonly rateLimit?: RateLimitInput<P>
+  /** Stop calling what keeps failing: fail fast while open, probe once after `resetAfter`. */
+  readonly circuitBreaker?: boolean | CircuitBreakerInput
+  /** What to return when the run fails for good (after its retries, or while its breaker is open). */
+  readonly fallback?: unknown
+}
+
+export interface CacheInput<P = unknown> {
+  readonly ttl?: Duration
+  readonly key?: Bivariant<[input: P], string>
+  readonly tags?: Bivariant<[input: P, output: unknown], readonly string[]>
+  /** The seeds' layers: in-process (`l1`) and shared (`l2`) TTLs and size. */
+  readonly l1?: { readonly enabled?: boolean; readonly ttl?: Duration; readonly maxSize?: number }
+  readonly l2?: { readonly enabled?: boolean; readonly ttl?: Duration; readonly provider?: string }
+  readonly l3?: unknown
+}
+
+export interface RateLimitInput<P = unknown> {
+  readonly limit?: number
+  /** The seeds' name for `limit`. */
+  readonly max?: number
+  readonly window?: Duration
+  readonly key?: Bivariant<[input: P], string>
+  readonly algorithm?: 'token-bucket' | 'sliding-window'
+  readonly onLimit?: 'wait' | 'fail'
+  /** The seeds' service-level shape: the `global` limit applies. */
+  readonly global?: { readonly max?: number; readonly limit?: number; readonly window?: Duration }
+  readonly [seedKey: string]: unknown
+}
+
+export interface CircuitBreakerInput {
+  /** Breakers with one name share one state (default: the operation or handler). */
+  readonly name?: string
+  readonly mode?: 'consecutive' | 'error-rate'
+  /** Consecutive failures that open it (default 5). */
+  readonly threshold?: number
+  /** Error-rate mode: the failure rate (0–1) that opens it (default 0.5)... */
+  readonly rate?: number
+  /** ...once this many calls were made in the window (default 10). */
+  readonly minimumCalls?: number
+  readonly window?: Duration
+  /** How long it stays open before one probe is let through (default 30 s; the seeds say `timeout`). */
+  readonly resetAfter?: Duration
+  readonly timeout?: Duration
+  readonly [seedKey: string]: unknown
 }
 
 /** Handler options: the policies plus a stable name. */
 export interface HandlerInput<P = unknown> extends PolicyInput<P> {
   /** Stable name for runs and logs (default: the function's name, else the pattern). */
   readonly name?: string
+  /** Collapse a burst of events (per key) into one run, `wait` after the last, at most `maxWait` after the first. */
+  readonly debounce?:
+    | Duration
+    | { readonly wait: Duration; readonly maxWait?: Duration; readonly key?: Bivariant<[payload: P], string> }
 }
 
 /** Normalised policy options, as stored in the definition. */
@@ -71,12 +124,49 @@ export interface PolicyOptions {
   readonly concurrency?: { readonly limit: number; readonly key?: (payload: unknown) => string }
   readonly idempotencyKey?: (payload: unknown) => string
   readonly priority?: number
-  readonly cache?: boolean | Readonly<Record<string, unknown>>
-  readonly rateLimit?: Readonly<Record<string, unknown>>
+  readonly cache?: CacheOptions
+  readonly rateLimit?: RateLimitOptions
+  readonly circuitBreaker?: CircuitBreakerOptions
+  readonly fallback?: unknown
+}
+
+export interface CacheOptions {
+  /** How long an entry lives in the shared (store) layer, ms. */
+  readonly ttl: number
+  /** How long it lives in the in-process layer, ms (≤ ttl; kept short so workers agree). */
+  readonly localTtl: number
+  readonly maxSize: number
+  readonly key?: (input: unknown) => string
+  readonly tags?: (input: unknown, output: unknown) => readonly string[]
+}
+
+export interface RateLimitOptions {
+  readonly limit: number
+  readonly window: number
+  readonly key?: (input: unknown) => string
+  readonly algorithm: 'token-bucket' | 'sliding-window'
+  readonly onLimit: 'wait' | 'fail'
+}
+
+export interface CircuitBreakerOptions {
+  readonly name?: string
+  readonly mode: 'consecutive' | 'error-rate'
+  readonly threshold: number
+  readonly rate: number
+  readonly minimumCalls: number
+  readonly window: number
+  readonly resetAfter: number
+}
+
+export interface DebounceOptions {
+  readonly wait: number
+  readonly maxWait?: number
+  readonly key?: (payload: unknown) => string
 }
 
 export interface HandlerOptions extends PolicyOptions {
   readonly name?: string
+  readonly debounce?: DebounceOptions
 }
 
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -127,12 +217,111 @@ const policyShape = {
   priority: z
     .union([z.number().int(), z.enum(['low', 'normal', 'high', 'critical']).transform((p) => PRIORITIES[p] ?? 0)])
     .optional(),
-  cache: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
-  rateLimit: z.record(z.string(), z.unknown()).optional(),
+  cache: z
+    .union([
+      z.boolean(),
+      duration,
+      z.object({
+        ttl: duration.optional(),
+        key: fn.optional(),
+        tags: fn.optional(),
+        l1: z
+          .object({
+            enabled: z.boolean().optional(),
+            ttl: duration.optional(),
+            maxSize: z.number().int().min(1).optional(),
+          })
+          .optional(),
+        l2: z
+          .object({ enabled: z.boolean().optional(), ttl: duration.optional(), provider: z.string().optional() })
+          .optional(),
+        l3: z.unknown().optional(),
+      }),
+    ])
+    .transform((input): CacheOptions | undefined => {
+      if (input === false) return undefined
+      if (input === true) return { ttl: 60_000, localTtl: 5_000, maxSize: 1000 }
+      if (typeof input === 'number') return { ttl: input, localTtl: Math.min(input, 5_000), maxSize: 1000 }
+      const ttl = input.ttl ?? input.l2?.ttl ?? input.l1?.ttl ?? 60_000
+      return {
+        ttl,
+        localTtl: Math.min(ttl, input.l1?.ttl ?? 5_000),
+        maxSize: input.l1?.maxSize ?? 1000,
+        ...(input.key ? { key: input.key as CacheOptions['key'] } : {}),
+        ...(input.tags ? { tags: input.tags as CacheOptions['tags'] } : {}),
+      }
+    })
+    .optional(),
+  rateLimit: z
+    .looseObject({
+      limit: z.number().int().min(1).optional(),
+      max: z.number().int().min(1).optional(),
+      window: duration.optional(),
+      key: fn.optional(),
+      keyGenerator: fn.optional(),
+      algorithm: z.enum(['token-bucket', 'sliding-window']).optional(),
+      onLimit: z.enum(['wait', 'fail']).optional(),
+      global: z
+        .object({
+          max: z.number().int().min(1).optional(),
+          limit: z.number().int().min(1).optional(),
+          window: duration.optional(),
+        })
+        .optional(),
+    })
+    .transform((input, ctx): RateLimitOptions => {
+      const limit = input.limit ?? input.max ?? input.global?.limit ?? input.global?.max
+      if (limit === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'needs a limit (e.g. { limit: 100, window: "1m" })', input })
+        return z.NEVER
+      }
+      const key = input.key ?? input.keyGenerator
+      return {
+        limit,
+        window: input.window ?? input.global?.window ?? 60_000,
+        algorithm: input.algorithm ?? 'token-bucket',
+        onLimit: input.onLimit ?? 'wait',
+        ...(key ? { key: key as RateLimitOptions['key'] } : {}),
+      }
+    })
+    .optional(),
+  circuitBreaker: z
+    .union([
+      z.boolean(),
+      z.looseObject({
+        name: z.string().min(1).optional(),
+        mode: z.enum(['consecutive', 'error-rate']).optional(),
+        threshold: z.number().int().min(1).optional(),
+        rate: z.number().gt(0).max(1).optional(),
+        minimumCalls: z.number().int().min(1).optional(),
+        window: duration.optional(),
+        resetAfter: duration.optional(),
+        timeout: duration.optional(),
+      }),
+    ])
+    .transform((input): CircuitBreakerOptions | undefined => {
+      if (input === false) return undefined
+      const options = input === true ? {} : input
+      return {
+        ...(options.name ? { name: options.name } : {}),
+        mode: options.mode ?? 'consecutive',
+        threshold: options.threshold ?? 5,
+        rate: options.rate ?? 0.5,
+        minimumCalls: options.minimumCalls ?? 10,
+        window: options.window ?? 60_000,
+        resetAfter: options.resetAfter ?? options.timeout ?? 30_000,
+      }
+    })
+    .optional(),
+  fallback: z.unknown().optional(),
 }
 
+const debounce = z
+  .union([duration, z.strictObject({ wait: duration, maxWait: duration.optional(), key: fn.optional() })])
+  .transform((input): DebounceOptions => (typeof input === 'number' ? { wait: input } : (input as DebounceOptions)))
+
 const policySchema = z.object(policyShape)
-const handlerSchema = z.object({ ...policyShape, name: z.string().min(1).optional() })
+const handlerSchema = z.object({ ...policyShape, name: z.string().min(1).optional(), debounce: debounce.optional() })
 
 /** Option names accepted by every executable declaration. */
 export const POLICY_KEYS: readonly string[] = Object.keys(policyShape)
@@ -166,4 +355,4 @@ export const policyOptions = (value: unknown, place: string, ownKeys: readonly s
 
 /** Normalised handler options (policies and `name`). */
 export const handlerOptions = (value: unknown, place: string): HandlerOptions =>
-  checkDeclared(handlerSchema, [...POLICY_KEYS, 'name'], value, place) as HandlerOptions
+  checkDeclared(handlerSchema, [...POLICY_KEYS, 'name', 'debounce'], value, place) as HandlerOptions

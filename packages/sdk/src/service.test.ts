@@ -139,8 +139,8 @@ describe('$.service', () => {
     expect(service?.policies).toEqual({
       retry: { attempts: 5 },
       timeout: 10_000,
-      cache: { l1: { enabled: true, ttl: 60_000 } },
-      rateLimit: { global: { max: 1000, window: 60_000 } },
+      cache: { ttl: 60_000, localTtl: 60_000, maxSize: 1000 },
+      rateLimit: { limit: 1000, window: 60_000, algorithm: 'token-bucket', onLimit: 'wait' },
     })
     expect(service?.meta).toEqual({ deployment: { target: 'edge' } })
   })

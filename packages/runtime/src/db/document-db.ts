@@ -484,9 +484,12 @@ export class DocumentDb implements Db {
     const emits = this.catalog.business.collections.find((c) => c.name === name)?.events !== false
     return this.scope.write(async (base) => {
       const published: NewEvent[] = []
+      // Cached results tagged with a changed document (`Product:p1`) or its type (`Product`) go stale.
+      const stale = new Set<string>()
       const result = await this.engine.store.documents.transaction(async (tx) => {
         let n = 0
         const outbox = async (record: DocumentRecord, change: Change) => {
+          stale.add(record.type).add(`${record.type}:${record.id}`)
           if (!emits) return
           const { event, runs } = this.change(record, change, deterministicId(base, 'event', n++))
           tx.publish(event, runs)
@@ -494,6 +497,7 @@ export class DocumentDb implements Db {
         }
         return work(tx, base, outbox)
       })
+      if (stale.size > 0) await this.engine.cache.invalidateTags([...stale])
       for (const event of published) this.engine.announce(event)
       return result
     })

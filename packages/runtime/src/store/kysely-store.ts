@@ -14,6 +14,7 @@ import { KyselyDocuments } from './documents.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
 import {
+  type CacheStore,
   type ClaimRequest,
   type DeadLetterRecord,
   type DocumentStore,
@@ -27,8 +28,10 @@ import {
   type RunSettlement,
   type RunStatus,
   type ScheduleRecord,
+  type StateStore,
   type StepRecord,
   type Store,
+  type StoreStats,
   type Wait,
 } from './store.ts'
 
@@ -58,6 +61,7 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     history: JSON.parse(row.history),
     ...(row.version === null ? {} : { version: row.version }),
     ...(row.correlation_id === null ? {} : { correlationId: row.correlation_id }),
+    ...(row.trace === null ? {} : { trace: row.trace }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.started_at === null ? {} : { startedAt: row.started_at }),
@@ -86,9 +90,54 @@ function runRow(run: NewRun, now: number): Insertable<RunsTable> {
     history: '[]',
     version: run.version ?? null,
     correlation_id: run.correlationId ?? null,
+    trace: run.trace ?? null,
+    debounce_key: run.debounce?.key ?? null,
     created_at: now,
     updated_at: now,
     started_at: leased ? now : null,
+  }
+}
+
+/**
+ * Insert runs; a debounced one instead refreshes the not-yet-started run with its key: newest
+ * input, pushed back to its `availableAt` but no later than `maxWait` after the first event.
+ */
+async function insertRuns(tx: Kysely<Database>, runs: readonly NewRun[], now: number): Promise<void> {
+  const plain: NewRun[] = []
+  for (const run of runs) {
+    const debounce = run.debounce
+    if (!debounce) {
+      plain.push(run)
+      continue
+    }
+    const waiting = await tx
+      .selectFrom('bac_runs')
+      .select(['id', 'created_at'])
+      .where('name', '=', run.name)
+      .where('debounce_key', '=', debounce.key)
+      .where('status', 'in', ['pending', 'waiting'])
+      .where('attempt', '=', 0)
+      .executeTakeFirst()
+    if (!waiting) {
+      plain.push(run)
+      continue
+    }
+    const latest =
+      debounce.maxWait === undefined
+        ? run.availableAt
+        : Math.min(run.availableAt, waiting.created_at + debounce.maxWait)
+    await tx
+      .updateTable('bac_runs')
+      .set({ input: encode(run.input), event_id: run.eventId ?? null, available_at: latest, updated_at: now })
+      .where('id', '=', waiting.id)
+      .execute()
+  }
+  for (const chunk of chunks(plain, 50)) {
+    await tx
+      .insertInto('bac_runs')
+      .values(chunk.map((r) => runRow(r, now)))
+      .onConflict((oc) => oc.doNothing())
+      .execute()
   }
 }
 
@@ -234,6 +283,122 @@ export class KyselyStore implements Store {
     )
   }
 
+  readonly state: StateStore = {
+    get: async <T>(scope: string, key: string) => {
+      const row = await this.db
+        .selectFrom('bac_state')
+        .select('value')
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .executeTakeFirst()
+      return row ? (JSON.parse(row.value) as T) : undefined
+    },
+    list: async <T>(scope: string) =>
+      (
+        await this.db
+          .selectFrom('bac_state')
+          .select(['key', 'value'])
+          .where('scope', '=', scope)
+          .orderBy('key')
+          .execute()
+      ).map((r) => ({
+        key: r.key,
+        value: JSON.parse(r.value) as T,
+      })),
+    update: <T, R>(
+      scope: string,
+      key: string,
+      change: (current: T | undefined) => { value: T; result: R },
+      now: number,
+    ) =>
+      this.write(async (tx) => {
+        let read = tx.selectFrom('bac_state').select('value').where('scope', '=', scope).where('key', '=', key)
+        if (this.kind === 'postgres') read = read.forUpdate()
+        const row = await read.executeTakeFirst()
+        const { value, result } = change(row ? (JSON.parse(row.value) as T) : undefined)
+        const text = JSON.stringify(value)
+        await tx
+          .insertInto('bac_state')
+          .values({ scope, key, value: text, updated_at: now })
+          .onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ value: text, updated_at: now }))
+          .execute()
+        return result
+      }),
+  }
+
+  readonly cache: CacheStore = {
+    get: async (key, now) => {
+      const row = await this.db
+        .selectFrom('bac_cache')
+        .select(['value', 'expires_at'])
+        .where('key', '=', key)
+        .executeTakeFirst()
+      return row && row.expires_at > now ? { value: decode(row.value) } : undefined
+    },
+    set: async (key, value, expiresAt, tags) => {
+      const text = encode(value)
+      await this.write(async (tx) => {
+        await tx
+          .insertInto('bac_cache')
+          .values({ key, value: text, expires_at: expiresAt })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: text, expires_at: expiresAt }))
+          .execute()
+        await tx.deleteFrom('bac_cache_tags').where('key', '=', key).execute()
+        if (tags.length > 0)
+          await tx
+            .insertInto('bac_cache_tags')
+            .values(tags.map((tag) => ({ tag, key })))
+            .onConflict((oc) => oc.doNothing())
+            .execute()
+      })
+    },
+    invalidate: ({ keys = [], pattern, tags = [] }) =>
+      this.write(async (tx) => {
+        const found = new Set(keys)
+        if (pattern !== undefined) {
+          const like = pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%')
+          const rows = await tx
+            .selectFrom('bac_cache')
+            .select('key')
+            .where(sql<boolean>`key like ${like} escape '\\'`)
+            .execute()
+          for (const row of rows) found.add(row.key)
+        }
+        if (tags.length > 0) {
+          for (const row of await tx.selectFrom('bac_cache_tags').select('key').where('tag', 'in', tags).execute())
+            found.add(row.key)
+        }
+        const list = [...found]
+        for (const chunk of chunks(list, 200)) {
+          await tx.deleteFrom('bac_cache').where('key', 'in', chunk).execute()
+          await tx.deleteFrom('bac_cache_tags').where('key', 'in', chunk).execute()
+        }
+        return list
+      }),
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    const count = async (status: RunStatus, due?: boolean) => {
+      const row = await this.db
+        .selectFrom('bac_runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', status)
+        .$if(due === true, (q) => q.where('available_at', '<=', now))
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    }
+    const letters = await this.db
+      .selectFrom('bac_dead_letters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    return {
+      runnable: (await count('pending', true)) + (await count('waiting', true)),
+      waiting: await count('waiting'),
+      running: await count('running'),
+      deadLetters: Number(letters.n),
+    }
+  }
+
   async open(): Promise<void> {
     await this.beforeMigrate?.()
     await migrate(this.db as Kysely<unknown>, this.kind, this.where)
@@ -340,17 +505,13 @@ export class KyselyStore implements Store {
         .execute()
       for (const row of rows) inserted.add(row.id)
     }
-    const runs = deliveries
-      .filter(({ event }) => inserted.has(event.id))
-      .flatMap(({ event, runs }) => runs.map((run) => runRow(run, event.createdAt)))
-    for (const chunk of chunks(runs, 50))
-      await tx
-        .insertInto('bac_runs')
-        .values(chunk)
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
     const now = Math.max(...deliveries.map(({ event }) => event.createdAt))
+    await insertRuns(
+      tx,
+      deliveries.filter(({ event }) => inserted.has(event.id)).flatMap(({ runs }) => runs),
+      now,
+    )
+    const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
     await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
   }
 
@@ -388,13 +549,7 @@ export class KyselyStore implements Store {
         .executeTakeFirstOrThrow()
       return { event: toEvent(first), duplicate: true }
     }
-    if (runs.length > 0) {
-      await tx
-        .insertInto('bac_runs')
-        .values(runs.map((run) => runRow(run, event.createdAt)))
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    }
+    await insertRuns(tx, runs, event.createdAt)
     // In the same transaction, so no crash can come between the event and its wake-ups.
     await wakeKeys(tx, patternsFor(event.name), event.createdAt)
     return { event: toEvent(inserted), duplicate: false }

@@ -182,11 +182,43 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0003_policies': {
+      async up(db: Kysely<unknown>) {
+        // Shared policy state (circuit breakers, rate limits): every worker sees the same.
+        await db.schema
+          .createTable('bac_state')
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('bac_state_pk', ['scope', 'key'])
+          .execute()
+        await db.schema
+          .createTable('bac_cache')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('expires_at', big, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('bac_cache_tags')
+          .addColumn('tag', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('bac_cache_tags_pk', ['tag', 'key'])
+          .execute()
+        await db.schema.alterTable('bac_runs').addColumn('debounce_key', 'text').execute()
+        await db.schema.alterTable('bac_runs').addColumn('trace', 'text').execute()
+        await db.schema
+          .createIndex('bac_runs_debounce')
+          .on('bac_runs')
+          .columns(['name', 'debounce_key', 'status'])
+          .execute()
+      },
+    },
   }
 }
 
 /** Latest migration name this code knows (for messages and tests). */
-export const LATEST_MIGRATION = '0002_documents'
+export const LATEST_MIGRATION = '0003_policies'
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: string): Promise<void> {
   // Kysely looks for its migration tables in any schema; name ours (the connection's current

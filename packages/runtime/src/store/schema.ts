@@ -28,6 +28,9 @@ export interface RunsTable {
   updated_at: number
   started_at: number | null
   finished_at: number | null
+  debounce_key: string | null
+  /** W3C trace context (`traceparent`) of whoever created the run. */
+  trace: string | null
 }
 
 export interface EventsTable {
@@ -85,6 +88,9 @@ export interface Database {
   bac_documents: DocumentsTable
   bac_relations: RelationsTable
   bac_indexes: IndexesTable
+  bac_state: StateTable
+  bac_cache: CacheTable
+  bac_cache_tags: CacheTagsTable
 }
 
 export interface DocumentsTable {
@@ -111,4 +117,22 @@ export interface IndexesTable {
   type: string
   fields: string
   is_unique: number
+}
+
+export interface StateTable {
+  scope: string
+  key: string
+  value: string
+  updated_at: number
+}
+
+export interface CacheTable {
+  key: string
+  value: string
+  expires_at: number
+}
+
+export interface CacheTagsTable {
+  tag: string
+  key: string
 }

@@ -340,7 +340,7 @@ describe('migrations', () => {
     raw.close()
     const second = sqlite({ file })
     await expect(second.open()).rejects.toThrow(
-      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0002_documents\); upgrade bac/,
+      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0003_policies\); upgrade bac/,
     )
     await second.close()
   })

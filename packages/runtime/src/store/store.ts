@@ -45,6 +45,7 @@ export interface AttemptRecord {
 export type Wait =
   | { readonly kind: 'sleep'; readonly until: number }
   | { readonly kind: 'retry'; readonly until: number }
+  | { readonly kind: 'limit'; readonly until: number; readonly reason: string }
   | { readonly kind: 'event'; readonly pattern: string; readonly deadline?: number; readonly afterSeq: number }
   | { readonly kind: 'run'; readonly runId: string }
 
@@ -73,6 +74,8 @@ export interface RunRecord {
   readonly history: readonly AttemptRecord[]
   readonly version?: string
   readonly correlationId?: string
+  /** W3C trace context of whoever created it, so a chain of events is one trace. */
+  readonly trace?: string
   readonly createdAt: number
   readonly updatedAt: number
   readonly startedAt?: number
@@ -92,6 +95,12 @@ export interface NewRun {
   readonly availableAt: number
   readonly version?: string
   readonly correlationId?: string
+  readonly trace?: string
+  /**
+   * Debounced delivery: while a run with this key has not started, a newer event replaces its
+   * input and pushes it back to `availableAt`, but not past `latest` after the first event.
+   */
+  readonly debounce?: { readonly key: string; readonly maxWait?: number }
   /** Create the run already leased by this owner (it is about to run inline). */
   readonly leaseOwner?: string
   readonly leaseExpiresAt?: number
@@ -276,9 +285,45 @@ export interface DocumentStore {
   explain(type: string, filter: Filter): Promise<string>
 }
 
+/** Small shared values, updated atomically (circuit breakers, rate limits). */
+export interface StateStore {
+  get<T>(scope: string, key: string): Promise<T | undefined>
+  list<T>(scope: string): Promise<{ readonly key: string; readonly value: T }[]>
+  /** Read, change and write one value in one transaction; resolves to what `change` returns. */
+  update<T, R>(
+    scope: string,
+    key: string,
+    change: (current: T | undefined) => { readonly value: T; readonly result: R },
+    now: number,
+  ): Promise<R>
+}
+
+/** The shared layer of the result cache. */
+export interface CacheStore {
+  get(key: string, now: number): Promise<{ readonly value: unknown } | undefined>
+  set(key: string, value: unknown, expiresAt: number, tags: readonly string[]): Promise<void>
+  /** Drop entries by key, by glob (`products:*`) or by tag; resolves to the keys dropped. */
+  invalidate(selector: {
+    readonly keys?: readonly string[]
+    readonly pattern?: string
+    readonly tags?: readonly string[]
+  }): Promise<string[]>
+}
+
+/** Counts for gauges and dashboards. */
+export interface StoreStats {
+  readonly runnable: number
+  readonly waiting: number
+  readonly running: number
+  readonly deadLetters: number
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly documents: DocumentStore
+  readonly state: StateStore
+  readonly cache: CacheStore
+  stats(now: number): Promise<StoreStats>
   /** Connect and bring the schema up to date; refuses a database migrated by a newer bac. */
   open(): Promise<void>
   close(): Promise<void>
