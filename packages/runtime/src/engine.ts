@@ -134,6 +134,8 @@ export class Engine {
   /** Load a definition and make it the one new runs use; runs pinned to others keep theirs. */
   activate(business: BusinessDefinition, version?: string): Catalog {
     const catalog = new Catalog(business)
+    // Declared metrics are scraped from the start, at zero, not only once first recorded.
+    for (const metric of business.metrics) this.metrics.recorder(metric)
     this.catalogs.set(version ?? '', catalog)
     this.active = version ?? ''
     for (const handler of business.handlers) {

@@ -113,7 +113,9 @@ export class Executor {
   ): Promise<{ kind: 'go' } | { kind: 'wait'; until: number; reason: string } | { kind: 'fallback'; error: Error }> {
     const { rateLimit, circuitBreaker, fallback } = target.policies
     const now = this.engine.clock.now()
-    if (rateLimit && !admitted) {
+    // An operation that fails over its limit took its token when it was called (engine.invoke).
+    const takenByCaller = run.kind === 'operation' && rateLimit?.onLimit === 'fail'
+    if (rateLimit && !admitted && !takenByCaller) {
       const key = `${run.name}:${rateLimit.key ? rateLimit.key(run.input) : ''}`
       const admission = await this.engine.limiter.acquire(key, rateLimit)
       if (!admission.allowed) {

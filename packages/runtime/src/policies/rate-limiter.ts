@@ -38,7 +38,10 @@ export function takeToken(
   const rate = limit / window
   const tokens = Math.min(limit, (bucket?.tokens ?? limit) + (now - (bucket?.at ?? now)) * rate)
   if (tokens >= 1) return { bucket: { tokens: tokens - 1, at: now }, admission: { allowed: true } }
-  return { bucket: { tokens, at: now }, admission: { allowed: false, retryAfter: Math.ceil((1 - tokens) / rate) } }
+  return {
+    bucket: { tokens, at: now },
+    admission: { allowed: false, retryAfter: Math.ceil(((1 - tokens) * window) / limit) },
+  }
 }
 
 export function takeSlot(

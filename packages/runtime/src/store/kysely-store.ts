@@ -312,10 +312,19 @@ export class KyselyStore implements Store {
       now: number,
     ) =>
       this.write(async (tx) => {
+        // Make sure the row exists, so FOR UPDATE has something to lock: two workers updating a
+        // new key (a first rate-limit token) must not both start from nothing.
+        if (this.kind === 'postgres') {
+          await tx
+            .insertInto('bac_state')
+            .values({ scope, key, value: 'null', updated_at: now })
+            .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+            .execute()
+        }
         let read = tx.selectFrom('bac_state').select('value').where('scope', '=', scope).where('key', '=', key)
         if (this.kind === 'postgres') read = read.forUpdate()
         const row = await read.executeTakeFirst()
-        const { value, result } = change(row ? (JSON.parse(row.value) as T) : undefined)
+        const { value, result } = change((row ? JSON.parse(row.value) : null) ?? undefined)
         const text = JSON.stringify(value)
         await tx
           .insertInto('bac_state')
@@ -352,29 +361,34 @@ export class KyselyStore implements Store {
             .execute()
       })
     },
-    invalidate: ({ keys = [], pattern, tags = [] }) =>
-      this.write(async (tx) => {
-        const found = new Set(keys)
-        if (pattern !== undefined) {
-          const like = pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%')
-          const rows = await tx
-            .selectFrom('bac_cache')
-            .select('key')
-            .where(sql<boolean>`key like ${like} escape '\\'`)
-            .execute()
-          for (const row of rows) found.add(row.key)
-        }
-        if (tags.length > 0) {
-          for (const row of await tx.selectFrom('bac_cache_tags').select('key').where('tag', 'in', tags).execute())
-            found.add(row.key)
-        }
-        const list = [...found]
-        for (const chunk of chunks(list, 200)) {
-          await tx.deleteFrom('bac_cache').where('key', 'in', chunk).execute()
+    invalidate: async ({ keys = [], pattern, tags = [] }) => {
+      // Found with plain reads first: a db write invalidates its tags every time, and most
+      // of the time nothing is cached under them — no write transaction for nothing.
+      const found = new Set(keys)
+      if (pattern !== undefined) {
+        const like = pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%')
+        const rows = await this.db
+          .selectFrom('bac_cache')
+          .select('key')
+          .where(sql<boolean>`key like ${like} escape '\\'`)
+          .execute()
+        for (const row of rows) found.add(row.key)
+      }
+      if (tags.length > 0) {
+        for (const row of await this.db.selectFrom('bac_cache_tags').select('key').where('tag', 'in', tags).execute())
+          found.add(row.key)
+      }
+      if (found.size === 0) return []
+      return this.write(async (tx) => {
+        const dropped: string[] = []
+        for (const chunk of chunks([...found], 200)) {
+          const rows = await tx.deleteFrom('bac_cache').where('key', 'in', chunk).returning('key').execute()
+          dropped.push(...rows.map((r) => r.key))
           await tx.deleteFrom('bac_cache_tags').where('key', 'in', chunk).execute()
         }
-        return list
-      }),
+        return dropped
+      })
+    },
   }
 
   async stats(now: number): Promise<StoreStats> {

@@ -289,6 +289,31 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
     expect((await store.getRun('b'))?.status).toBe('pending')
   })
 
+  it('updates shared state atomically, even a key that does not exist yet', async () => {
+    await open()
+    const add = () =>
+      store.state.update<number, number>('count', 'new-key', (n) => ({ value: (n ?? 0) + 1, result: (n ?? 0) + 1 }), T0)
+    const results = await Promise.all(Array.from({ length: 20 }, add))
+    expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect(await store.state.get('count', 'new-key')).toBe(20)
+    expect(await store.state.list('count')).toEqual([{ key: 'new-key', value: 20 }])
+  })
+
+  it('caches values until they expire or are invalidated by key, pattern or tag', async () => {
+    await open()
+    await store.cache.set('products:1', { price: 1 }, T0 + 100, ['Product:1', 'Product'])
+    await store.cache.set('products:2', { price: 2 }, T0 + 100, ['Product:2', 'Product'])
+    await store.cache.set('users:1', 'ann', T0 + 100, [])
+    expect(await store.cache.get('products:1', T0)).toEqual({ value: { price: 1 } })
+    expect(await store.cache.get('products:1', T0 + 100)).toBeUndefined()
+    expect(await store.cache.invalidate({ tags: ['Product:2'] })).toEqual(['products:2'])
+    expect(await store.cache.get('products:2', T0)).toBeUndefined()
+    await store.cache.set('products:3', 3, T0 + 100, ['Product'])
+    expect((await store.cache.invalidate({ pattern: 'products:*' })).sort()).toEqual(['products:1', 'products:3'])
+    expect(await store.cache.invalidate({ keys: ['users:1', 'nope'] })).toEqual(['users:1'])
+    expect(await store.cache.get('users:1', T0)).toBeUndefined()
+  })
+
   it('syncs schedules and fires each tick once', async () => {
     await open()
     const synced = await store.syncSchedules([
