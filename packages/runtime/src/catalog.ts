@@ -8,6 +8,7 @@
  * catalog.operationForVerb('Email.send', '^2')  // the highest 2.x EmailService's send
  */
 import type {
+  AgentDefinition,
   BusinessDefinition,
   CompositionDefinition,
   HandlerDefinition,
@@ -108,6 +109,10 @@ export class Catalog {
 
   saga(name: string): SagaDefinition | undefined {
     return this.business.sagas.find((s) => s.name === name)
+  }
+
+  agent(name: string): AgentDefinition | undefined {
+    return this.business.agents.find((a) => a.name === name)
   }
 
   composition(name: string): CompositionDefinition | undefined {

@@ -9,6 +9,8 @@
  */
 import type { BusinessDefinition, Logger, PolicyOptions, SendOptions, ServiceDefinition } from '@bac/sdk'
 import { validate } from '@bac/sdk/internal'
+import { type AISettings, aiSettings } from './ai/ai-config.ts'
+import { AIGateway } from './ai/ai-gateway.ts'
 import { Catalog, type Invocable, type ResolvedOperation } from './catalog.ts'
 import type { Clock, Timer } from './clock/clock.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
@@ -57,6 +59,7 @@ export interface EngineOptions {
   readonly leaseMs: number
   readonly version?: string
   readonly random: () => number
+  readonly ai?: AISettings
 }
 
 /** The outcome of an operation call: its result, its error, or still running. */
@@ -97,6 +100,7 @@ export class Engine {
   readonly limiter: RateLimiter
   readonly cache: ResultCache
   readonly metrics: Metrics
+  readonly ai: AIGateway
   /** Loaded definitions by version ('' for an unversioned one); runs execute on their own. */
   private readonly catalogs = new Map<string, Catalog>()
   private active = ''
@@ -122,6 +126,15 @@ export class Engine {
     this.metrics = new Metrics({
       stats: () => this.store.stats(this.clock.now()),
       breakers: () => this.breakers.phases(),
+    })
+    this.ai = new AIGateway(options.ai ?? aiSettings({}, {}), {
+      clock: this.clock,
+      cache: this.cache,
+      state: this.store.state,
+      breakers: this.breakers,
+      limiter: this.limiter,
+      metrics: this.metrics,
+      log: this.log,
     })
     this.activate(options.business, options.version)
   }

@@ -11,6 +11,7 @@
 import { type CircuitBreakerOptions, isValidationError, type PolicyOptions } from '@bac/sdk'
 import { bindContext, validate } from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
+import { runAgent } from './ai/agent-runner.ts'
 import type { Catalog } from './catalog.ts'
 import { runComposition } from './composition-runner.ts'
 import type { Engine } from './engine.ts'
@@ -252,6 +253,15 @@ export class Executor {
         return {
           invoke: (ctx) => runSaga(saga, run.input, ctx),
           policies: this.engine.policiesOf(undefined, saga.options),
+        }
+      }
+      case 'agent': {
+        const agent = catalog.agent(run.name)
+        if (!agent) return undefined
+        return {
+          invoke: (ctx) => runAgent(agent, run.input, ctx),
+          policies: this.engine.policiesOf(catalog.service(agent.service), {}),
+          ...(agent.service ? { service: agent.service } : {}),
         }
       }
       case 'composition': {

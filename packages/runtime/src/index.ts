@@ -5,6 +5,11 @@
  * import { createRuntime, load } from '@bac/runtime'
  * import { sqlite } from '@bac/runtime/sqlite'
  */
+export type { AIConfig } from './ai/ai-config.ts'
+export { type OpenAIProviderOptions, openaiProvider } from './ai/openai-provider.ts'
+export { DEFAULT_PRICES, type ModelPrice } from './ai/prices.ts'
+export type { AIProvider, ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolSchema, Usage } from './ai/provider.ts'
+export { type Fixture, type RecordedAI, type Recording, recordedAI } from './ai/recorded-provider.ts'
 export type { Clock, Timer } from './clock/clock.ts'
 export { realClock } from './clock/real-clock.ts'
 export { type VirtualClock, virtualClock } from './clock/virtual-clock.ts'

@@ -22,12 +22,13 @@ import type {
   WaitForEventOptions,
 } from '@bac/sdk'
 import { eventName, toMilliseconds } from '@bac/sdk/internal'
+import { aiFunctions } from './ai/ai-functions.ts'
 import type { Invocable } from './catalog.ts'
 import { DocumentDb } from './db/document-db.ts'
 import type { Engine } from './engine.ts'
 import { RuntimeStateError, UnknownOperationError } from './errors.ts'
 import { newId } from './ids.ts'
-import { subscription, unavailable } from './run-context.ts'
+import { subscription } from './run-context.ts'
 import { traceOf } from './telemetry/tracing.ts'
 
 export class OutsideContext implements Context {
@@ -44,8 +45,17 @@ export class OutsideContext implements Context {
     return this.documents
   }
 
+  private functions?: Ai
+
+  /** Outside a run, calls are not stored (there is no run to replay); the answer cache still applies. */
   get ai(): Ai {
-    return unavailable('ai')
+    this.functions ??= aiFunctions(
+      async (request) => (await this.engine.ai.complete(request)).response,
+      async () => {
+        throw new RuntimeStateError('ai.agentic() runs durably, turn by turn: call it in a handler or operation')
+      },
+    )
+    return this.functions
   }
 
   get cache(): CacheControl {

@@ -35,12 +35,16 @@ import type {
   StepOptions,
   WaitForEventOptions,
 } from '@bac/sdk'
-import { bindContext, eventName, matches, normalizePattern, toMilliseconds } from '@bac/sdk/internal'
+import { agentDefinition, bindContext, eventName, matches, normalizePattern, toMilliseconds } from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
+import { runAgent } from './ai/agent-runner.ts'
+import { aiFunctions, withContext } from './ai/ai-functions.ts'
+import type { AIRequest, Completion } from './ai/ai-gateway.ts'
+import type { ChatResponse } from './ai/provider.ts'
 import type { Catalog, Invocable } from './catalog.ts'
 import { DocumentDb } from './db/document-db.ts'
 import type { Engine } from './engine.ts'
-import { fromErrorInfo, RuntimeStateError, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
+import { fromErrorInfo, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
 import { deterministicId } from './ids.ts'
 import { NEVER } from './store/kysely-store.ts'
 import type { ErrorInfo, RunRecord, StepRecord, Wait } from './store/store.ts'
@@ -64,11 +68,6 @@ export type Attempt = { readonly ok: true; readonly value: unknown } | { readonl
 
 /** The never-settling promise handed to code that must wait. */
 const pause = <T>(): Promise<T> => new Promise<T>(() => {})
-
-/** Features that arrive with later parts of the runtime; until then, a clear error. */
-export function unavailable(feature: string): never {
-  throw new RuntimeStateError(`${feature} is not available in this runtime yet`)
-}
 
 /** What every scope of one execution shares. */
 class Execution {
@@ -145,8 +144,9 @@ export class RunContext implements Context {
   readonly signal: AbortSignal
   readonly log: Logger
   private readonly occurrences = new Map<string, number>()
-  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0, db: 0 }
+  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0, db: 0, ai: 0, agentic: 0 }
   private documents?: DocumentDb
+  private functions?: Ai
 
   private constructor(
     private readonly execution: Execution,
@@ -250,7 +250,77 @@ export class RunContext implements Context {
   }
 
   get ai(): Ai {
-    return unavailable('ai')
+    this.functions ??= aiFunctions(
+      (request) => this.askModel(request),
+      (options) => this.agentic(options),
+    )
+    return this.functions
+  }
+
+  /**
+   * One model call as a durable unit: answered once, its answer, tokens and cost stored (the
+   * run's step record), and replayed from there — a retried run is not billed twice.
+   */
+  async askModel(request: AIRequest, budget?: number): Promise<ChatResponse> {
+    const key = `${this.prefix}$ai#${++this.counters.ai}`
+    const { results, engine } = this.execution
+    if (results.has(key)) return (results.get(key) as Completion).response
+    if (this.execution.over) return pause()
+    const done = this.execution.begin()
+    const span = startStepSpan(this.execution.span, 'ai')
+    let failure: unknown
+    try {
+      const startedAt = engine.clock.now()
+      const runBudget = budget ?? engine.ai.settings.budget.run
+      const completion = await engine.ai.complete(request, {
+        ...(this.service ? { service: this.service } : {}),
+        run: { spent: this.aiSpent(), ...(runBudget === undefined ? {} : { budget: runBudget }) },
+      })
+      const { response, model, usage, cost, cached } = completion
+      span.setAttributes({
+        'bac.ai.model': model,
+        'bac.ai.input_tokens': usage.inputTokens,
+        'bac.ai.output_tokens': usage.outputTokens,
+        'bac.ai.cost_usd': cost,
+      })
+      await this.save(key, { response, model, usage, cost, cached }, startedAt, 'an AI call')
+      return response
+    } catch (error) {
+      failure = error
+      throw error
+    } finally {
+      endSpan(span, failure)
+      done()
+    }
+  }
+
+  /** What this run's AI calls have cost so far (from its stored calls). */
+  private aiSpent(): number {
+    let spent = 0
+    for (const [key, value] of this.execution.results)
+      if (key.includes('$ai#')) spent += (value as Partial<Completion>).cost ?? 0
+    return spent
+  }
+
+  /** `ai.agentic({ goal, tools })`: an agent made on the spot, with this service's operations as tools. */
+  private agentic(options: Parameters<Ai['agentic']>[0]): Promise<unknown> {
+    const { goal, context, tools = [], maxTurns = 10, model, instructions } = options
+    const service = this.execution.catalog.service(this.service)
+    const definition = agentDefinition(
+      {
+        name: 'agentic',
+        instructions:
+          instructions ?? 'Reach the goal you are given, using your tools. When done, answer with the outcome.',
+        tools,
+        maxTurns,
+        ...(model ? { model } : {}),
+      },
+      'ai.agentic()',
+      service?.operations ?? [],
+    )
+    return this.unit(`$agentic#${++this.counters.agentic}`, (scope) =>
+      runAgent(definition, withContext(goal, context), scope),
+    )
   }
 
   get cache(): CacheControl {

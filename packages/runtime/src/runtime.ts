@@ -16,6 +16,7 @@ import { readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { BusinessDefinition, CacheControl, Db, Logger, PolicyInput, SendOptions } from '@bac/sdk'
 import { bindContext, policyOptions } from '@bac/sdk/internal'
+import { type AIConfig, aiSettings } from './ai/ai-config.ts'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
 import type { VirtualClock } from './clock/virtual-clock.ts'
@@ -60,6 +61,8 @@ export interface RuntimeOptions {
    * nearest wins: `{ retry: 5, timeout: '30s', circuitBreaker: true }`.
    */
   readonly defaults?: PolicyInput
+  /** Models, provider, budgets, cache; default from `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `BAC_AI_MODEL`. */
+  readonly ai?: AIConfig
 }
 
 /** A run with its stored steps, as `rt.runs.get` shows it. */
@@ -132,6 +135,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const log = (options.logger ?? jsonLogger()).child({ business: business.name, worker: workerId })
   const defaults =
     options.defaults === undefined ? undefined : policyOptions(options.defaults, 'createRuntime() defaults')
+  const ai = aiSettings(options.ai)
   await store.open()
 
   const engine = new Engine({
@@ -144,6 +148,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.version ? { version: options.version } : {}),
     random: options.random ?? Math.random,
     ...(defaults ? { defaults } : {}),
+    ai,
   })
   instrument(engine)
   const executor = new Executor(engine)

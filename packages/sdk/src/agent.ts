@@ -36,8 +36,8 @@ export interface AgentInput {
   readonly name: string
   readonly instructions: string
   readonly model?: string
-  /** Built-in or operation names, or name → tool. */
-  readonly tools?: readonly string[] | Readonly<Record<string, ToolSpec | AnyFunction>>
+  /** Built-in or operation names, or name → tool (`true` for a built-in or operation of that name). */
+  readonly tools?: readonly string[] | Readonly<Record<string, ToolSpec | AnyFunction | true>>
   /** Stop after this many model turns (default 10). */
   readonly maxTurns?: number
   /** US dollars one run may spend. */
@@ -93,22 +93,23 @@ export function agentDefinition(
 function tools(spec: unknown, place: string, operations: readonly OperationDefinition[]): ToolDefinition[] {
   const publicOps = operations.filter((o) => !o.internal)
   if (spec === undefined) return publicOps.map(operationTool)
-  if (Array.isArray(spec)) {
-    return spec.map((name) => {
-      const op = publicOps.find((o) => o.name === name)
-      if (op) return operationTool(op)
-      if (typeof name === 'string' && BUILTIN_TOOLS.includes(name)) return { name, builtin: true }
-      const known = [...BUILTIN_TOOLS, ...publicOps.map((o) => o.name)]
-      throw new DeclarationError(
-        `${place} tools: unknown tool ${JSON.stringify(name)}${didYouMean(String(name), known)}; known tools are ${known.join(', ')}`,
-      )
-    })
+  const byName = (name: unknown): ToolDefinition => {
+    const op = publicOps.find((o) => o.name === name)
+    if (op) return operationTool(op)
+    if (typeof name === 'string' && BUILTIN_TOOLS.includes(name)) return { name, builtin: true }
+    const known = [...BUILTIN_TOOLS, ...publicOps.map((o) => o.name)]
+    throw new DeclarationError(
+      `${place} tools: unknown tool ${JSON.stringify(name)}${didYouMean(String(name), known)}; known tools are ${known.join(', ')}`,
+    )
   }
+  if (Array.isArray(spec)) return spec.map(byName)
   if (typeof spec !== 'object' || spec === null) {
     throw new DeclarationError(`${place}: tools must be a list of tool names or an object of name → tool`)
   }
   return Object.entries(spec).map(([name, tool]) => {
     const at = `${place} tools.${name}`
+    // `send: true`, `refund: true`: a built-in or an operation of the service, beside tools of your own.
+    if (tool === true) return byName(name)
     const object: Partial<ToolSpec> =
       typeof tool === 'function' ? { handler: tool as AnyFunction } : (tool as Partial<ToolSpec>)
     const unknown = unknownKeys(object ?? {}, ['description', 'input', 'handler'], at)

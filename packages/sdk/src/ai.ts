@@ -10,8 +10,9 @@
  */
 import { current } from './context.ts'
 import type { Infer, SchemaLike } from './schema.ts'
+import type { Duration } from './types.ts'
 
-export interface ModelOptions {
+export interface ModelOptions<T = unknown> {
   /** A model name, or several to fail over in order. */
   readonly model?: string
   readonly models?: readonly string[]
@@ -19,9 +20,13 @@ export interface ModelOptions {
   readonly maxTokens?: number
   /** `false` skips the answer cache for this call. */
   readonly cache?: boolean
+  /** How long one model may take before the next is tried (default: the runtime's, 60 s). */
+  readonly timeout?: Duration
+  /** The answer when every model fails (the rule-based classifier...), given the error. */
+  readonly fallback?: (error: Error) => T | Promise<T>
 }
 
-export interface GenerateOptions<S> extends ModelOptions {
+export interface GenerateOptions<S, T = unknown> extends ModelOptions<T> {
   readonly prompt: string
   readonly system?: string
   readonly context?: unknown
@@ -38,41 +43,52 @@ export interface Classification<C extends string> {
   readonly confidence: number
 }
 
-export interface DecideOptions<O extends string, S> extends ModelOptions {
+export interface DecideOptions<O extends string, S, T = unknown> extends ModelOptions<T> {
   readonly options?: readonly O[]
   readonly schema?: S
 }
 
 export interface Ai {
   (strings: TemplateStringsArray, ...values: readonly unknown[]): Promise<string>
-  generate<S extends SchemaLike>(options: GenerateOptions<S> & { readonly schema: S }): Promise<Infer<S>>
-  generate(options: GenerateOptions<undefined>): Promise<GenerateResult>
+  generate<S extends SchemaLike>(options: GenerateOptions<S, Infer<S>> & { readonly schema: S }): Promise<Infer<S>>
+  generate(options: GenerateOptions<undefined, GenerateResult>): Promise<GenerateResult>
   classify<const C extends string>(
-    options: ModelOptions & { readonly text: string; readonly categories: readonly C[] },
+    options: ModelOptions<Classification<C>> & { readonly text: string; readonly categories: readonly C[] },
   ): Promise<Classification<C>>
   decide<S extends SchemaLike>(
     name: string,
     context: unknown,
-    options: DecideOptions<string, S> & { readonly schema: S },
+    options: DecideOptions<string, S, Infer<S>> & { readonly schema: S },
   ): Promise<Infer<S>>
   decide<const O extends string>(
     name: string,
     context: unknown,
-    options: DecideOptions<O, undefined> & { readonly options: readonly O[] },
-  ): Promise<{ readonly choice: O; readonly reasoning: string }>
-  decide(name: string, context: unknown, options?: ModelOptions): Promise<Readonly<Record<string, unknown>>>
-  extract<S extends SchemaLike>(text: string, schema: S, options?: ModelOptions): Promise<Infer<S>>
-  summarize(text: string, options?: ModelOptions & { readonly maxWords?: number }): Promise<string>
-  list(prompt: string, options?: ModelOptions & { readonly count?: number }): Promise<string[]>
-  is(question: string, context?: unknown, options?: ModelOptions): Promise<boolean>
+    options: DecideOptions<O, undefined, Decision<O>> & { readonly options: readonly O[] },
+  ): Promise<Decision<O>>
+  decide(
+    name: string,
+    context: unknown,
+    options?: ModelOptions<Readonly<Record<string, unknown>>>,
+  ): Promise<Readonly<Record<string, unknown>>>
+  extract<S extends SchemaLike>(text: string, schema: S, options?: ModelOptions<Infer<S>>): Promise<Infer<S>>
+  summarize(text: string, options?: ModelOptions<string> & { readonly maxWords?: number }): Promise<string>
+  list(prompt: string, options?: ModelOptions<string[]> & { readonly count?: number }): Promise<string[]>
+  is(question: string, context?: unknown, options?: ModelOptions<boolean>): Promise<boolean>
+  /** An ad-hoc agent: work towards `goal` with the named tools (built-ins or this service's operations). */
   agentic(
     options: ModelOptions & {
       readonly goal: string
       readonly tools?: readonly string[]
       readonly context?: unknown
       readonly maxTurns?: number
+      readonly instructions?: string
     },
   ): Promise<unknown>
+}
+
+export interface Decision<O extends string> {
+  readonly choice: O
+  readonly reasoning: string
 }
 
 export const ai: Ai = new Proxy((() => {}) as unknown as Ai, {

@@ -17,7 +17,7 @@ export abstract class BacError extends Error {
   }
 }
 
-const hasCode = (error: unknown, code: string): boolean =>
+export const hasCode = (error: unknown, code: string): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code
 
 /**

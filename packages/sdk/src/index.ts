@@ -9,7 +9,15 @@ import { $ } from './vocabulary.ts'
 
 export type { Agent, AgentInput, ToolSpec } from './agent.ts'
 export { BUILTIN_TOOLS } from './agent.ts'
-export type { Ai, Classification, GenerateOptions, GenerateResult, ModelOptions } from './ai.ts'
+export type {
+  Ai,
+  Classification,
+  DecideOptions,
+  Decision,
+  GenerateOptions,
+  GenerateResult,
+  ModelOptions,
+} from './ai.ts'
 export { ai } from './ai.ts'
 export { send, sleep, sleepUntil, step, waitForEvent } from './ambient.ts'
 export type { CacheControl } from './cache-control.ts'
@@ -83,4 +91,14 @@ export type {
 export type { DbSugar, SubjectRef, Vocabulary } from './vocabulary.ts'
 export { $ }
 export default $
+export {
+  AgentTurnLimitError,
+  AIBudgetError,
+  AIOutputError,
+  AIUnavailableError,
+  isAgentTurnLimitError,
+  isAIBudgetError,
+  isAIOutputError,
+  isAIUnavailableError,
+} from './ai-errors.ts'
 export { type WithFallbackOptions, withFallback } from './with-fallback.ts'

@@ -6,6 +6,7 @@
  * import { bindContext, collect } from '@bac/sdk/internal'
  */
 
+export { agentDefinition, BUILTIN_TOOLS } from './agent.ts'
 export { activeCollector, Collector, collect, DECLARES, defaultCollector } from './collector.ts'
 export { bindContext, currentContext } from './context.ts'
 export { toMilliseconds } from './duration.ts'

@@ -33,6 +33,7 @@ export class Metrics {
   readonly runDuration
   readonly stepDuration
   readonly cacheRequests
+  readonly aiCalls
   readonly aiTokens
   readonly aiCost
   private readonly user = new Map<string, Metric>()
@@ -75,6 +76,12 @@ export class Metrics {
       help: 'Result cache lookups',
       registers,
       labelNames: ['result'],
+    })
+    this.aiCalls = new Counter({
+      name: 'bac_ai_calls_total',
+      help: 'AI model calls: ok, error or cached',
+      registers,
+      labelNames: ['model', 'result'],
     })
     this.aiTokens = new Counter({
       name: 'bac_ai_tokens_total',
