@@ -22,6 +22,9 @@ import { validate } from '@bac/sdk/internal'
 import semver from 'semver'
 import { UnknownOperationError } from './errors.ts'
 
+/** A run name without its version (`Email.send@2.1.0` → `Email.send`): what breakers and rate limits are shared by. */
+export const unversioned = (runName: string): string => runName.replace(/@[^@]*$/, '')
+
 /** Something a run can be created for and awaited: an operation, saga, composition or agent. */
 export interface Invocable {
   readonly kind: 'operation' | 'saga' | 'composition' | 'agent'

@@ -11,7 +11,7 @@ import type { BusinessDefinition, Logger, PolicyOptions, SendOptions, ServiceDef
 import { validate } from '@bac/sdk/internal'
 import { type AISettings, aiSettings } from './ai/ai-config.ts'
 import { AIGateway } from './ai/ai-gateway.ts'
-import { Catalog, type Invocable, type ResolvedOperation } from './catalog.ts'
+import { Catalog, type Invocable, type ResolvedOperation, unversioned } from './catalog.ts'
 import type { Clock, Timer } from './clock/clock.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import { fromErrorInfo } from './errors.ts'
@@ -86,6 +86,8 @@ export interface InvokeOrigin {
   readonly trace?: string
   /** Run it in this worker now, when limits allow. */
   readonly inline: boolean
+  /** `false` when a run with `id` cannot exist yet (its caller's first execution): no lookup. */
+  readonly mayExist?: boolean
 }
 
 export class Engine {
@@ -105,6 +107,8 @@ export class Engine {
   private readonly catalogs = new Map<string, Catalog>()
   private active = ''
   readonly emitter: Emitter<EngineEvents> = createEmitter<EngineEvents>()
+  /** Whether any loaded operation caches results tagged with documents (db writes then invalidate them). */
+  cachesByTag = false
   /** Per-run-name concurrency limits, from handler and operation options. */
   readonly limits = new Map<string, number>()
   /** Executes a run this worker has leased (set by the runtime). */
@@ -157,6 +161,7 @@ export class Engine {
     }
     for (const service of business.services) {
       for (const operation of service.operations) {
+        if (this.policiesOf(service, operation.options).cache?.tags) this.cachesByTag = true
         const limit = this.policiesOf(service, operation.options).concurrency?.limit
         const runName = `${service.key}.${operation.name}${service.version ? `@${service.version}` : ''}`
         if (limit !== undefined) this.limits.set(runName, limit)
@@ -265,6 +270,15 @@ export class Engine {
   /** Validate the input, store the run, and run it inline when allowed. */
   async invoke(target: Invocable, input: unknown, options: SendOptions, origin: InvokeOrigin): Promise<Outcome> {
     const data = target.checkInput ? target.checkInput(input) : input
+    // A call made before (by a caller replaying, or with a repeated idempotency key) gets that
+    // run's outcome — before the cache or the rate limit are asked, so nothing is taken twice.
+    const existing =
+      origin.id && origin.mayExist !== false
+        ? await this.store.getRun(origin.id)
+        : options.idempotencyKey
+          ? await this.store.findRun(target.runName, options.idempotencyKey)
+          : undefined
+    if (existing) return outcomeOf(existing)
     const policies =
       target.kind === 'operation'
         ? this.policiesOf((target as ResolvedOperation).service, (target as ResolvedOperation).operation.options)
@@ -276,7 +290,7 @@ export class Engine {
     if (cached) return { state: 'completed', value: cached.value }
     const limit = policies.rateLimit
     if (limit?.onLimit === 'fail') {
-      const key = `${target.runName}:${limit.key ? limit.key(data) : ''}`
+      const key = `${unversioned(target.runName)}:${limit.key ? limit.key(data) : ''}`
       const admission = await this.limiter.acquire(key, limit)
       if (!admission.allowed) throw new RateLimitError(key, admission.retryAfter)
     }

@@ -8,11 +8,11 @@
  * @example
  * await executor.execute(run)
  */
-import { type CircuitBreakerOptions, isValidationError, type PolicyOptions } from '@bac/sdk'
+import { type CircuitBreakerOptions, isValidationError, NonRetryableError, type PolicyOptions } from '@bac/sdk'
 import { bindContext, validate } from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
 import { runAgent } from './ai/agent-runner.ts'
-import type { Catalog } from './catalog.ts'
+import { type Catalog, unversioned } from './catalog.ts'
 import { runComposition } from './composition-runner.ts'
 import type { Engine } from './engine.ts'
 import { toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
@@ -72,11 +72,19 @@ export class Executor {
       })
       // A run claimed for the first time has no steps yet; don't ask.
       const steps = run.attempt > 1 ? await this.engine.store.steps(run.id) : []
-      const gate = await this.admit(
-        run,
-        target,
-        steps.some((s) => s.key === ADMITTED),
-      )
+      let gate: Awaited<ReturnType<Executor['admit']>>
+      try {
+        gate = await this.admit(
+          run,
+          target,
+          steps.some((s) => s.key === ADMITTED),
+        )
+      } catch (error) {
+        // A policy's key function threw: the run's own fault, and retrying cannot help.
+        if (!(error instanceof PolicyKeyError)) throw error
+        ended(await this.fail(run, error, target.policies))
+        return
+      }
       if (gate.kind === 'wait') {
         ended(await this.hold(run, gate.until, gate.reason))
         return
@@ -117,7 +125,7 @@ export class Executor {
     // An operation that fails over its limit took its token when it was called (engine.invoke).
     const takenByCaller = run.kind === 'operation' && rateLimit?.onLimit === 'fail'
     if (rateLimit && !admitted && !takenByCaller) {
-      const key = `${run.name}:${rateLimit.key ? rateLimit.key(run.input) : ''}`
+      const key = `${unversioned(run.name)}:${rateLimit.key ? userKey('rateLimit.key', run, rateLimit.key) : ''}`
       const admission = await this.engine.limiter.acquire(key, rateLimit)
       if (!admission.allowed) {
         if (rateLimit.onLimit === 'fail')
@@ -302,8 +310,25 @@ export class Executor {
     }
     const cache = target?.policies.cache
     if (cache && run.kind === 'operation') {
-      const key = this.engine.cache.keyFor(run.name, cache, run.input)
-      await this.engine.cache.set(key, value, cache, cache.tags ? cache.tags(run.input, value) : [])
+      try {
+        const key = this.engine.cache.keyFor(run.name, cache, run.input)
+        const tags = cache.tags ? cache.tags(run.input, value) : []
+        // Tagged with documents: not cached if any of their types was written since the run began.
+        const types = [...new Set(tags.map((tag) => tag.split(':')[0] ?? tag))]
+        await this.engine.cache.set(
+          key,
+          value,
+          cache,
+          tags,
+          tags.length > 0 ? { types, since: run.createdAt } : undefined,
+        )
+      } catch (error) {
+        this.engine.log.warn('the result could not be cached', {
+          run: run.id,
+          name: run.name,
+          error: (error as Error).message,
+        })
+      }
     }
     this.finished(settled)
     return 'completed'
@@ -416,5 +441,20 @@ const SUSPENDED = Symbol('suspended')
 /** The step that records a run has taken its rate-limit token (once per run). */
 const ADMITTED = '$admitted'
 
-/** A breaker's name: the one declared, else the operation or handler (all versions share it). */
-const breakerName = (run: RunRecord, options: CircuitBreakerOptions) => options.name ?? run.name.replace(/@[^@]*$/, '')
+/** A breaker's name: the one declared, else the operation or handler. */
+const breakerName = (run: RunRecord, options: CircuitBreakerOptions) => options.name ?? unversioned(run.name)
+
+/** A policy's key function (`rateLimit.key`...) threw on the run's input. */
+class PolicyKeyError extends NonRetryableError {
+  override readonly code = 'BAC_POLICY_KEY'
+}
+
+function userKey(what: string, run: RunRecord, key: (input: unknown) => string): string {
+  try {
+    return String(key(run.input))
+  } catch (error) {
+    throw new PolicyKeyError(
+      `${what} of ${run.kind} "${run.name}" threw on its input: ${(error as Error)?.message ?? error}`,
+    )
+  }
+}

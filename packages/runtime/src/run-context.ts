@@ -463,6 +463,7 @@ export class RunContext implements Context {
     const outcome = await engine.invoke(target, input, options, {
       ...(trace ? { trace } : {}),
       id: deterministicId(record.id, key, 0),
+      mayExist: record.attempt > 1,
       parentId: record.id,
       ...(record.correlationId ? { correlationId: record.correlationId } : {}),
       ...(record.version ? { version: record.version } : {}),

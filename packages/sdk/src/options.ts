@@ -240,12 +240,12 @@ const policyShape = {
     ])
     .transform((input): CacheOptions | undefined => {
       if (input === false) return undefined
-      if (input === true) return { ttl: 60_000, localTtl: 5_000, maxSize: 1000 }
-      if (typeof input === 'number') return { ttl: input, localTtl: Math.min(input, 5_000), maxSize: 1000 }
+      if (input === true) return { ttl: 60_000, localTtl: 1_000, maxSize: 1000 }
+      if (typeof input === 'number') return { ttl: input, localTtl: Math.min(input, 1_000), maxSize: 1000 }
       const ttl = input.ttl ?? input.l2?.ttl ?? input.l1?.ttl ?? 60_000
       return {
         ttl,
-        localTtl: Math.min(ttl, input.l1?.ttl ?? 5_000),
+        localTtl: Math.min(ttl, input.l1?.ttl ?? 1_000),
         maxSize: input.l1?.maxSize ?? 1000,
         ...(input.key ? { key: input.key as CacheOptions['key'] } : {}),
         ...(input.tags ? { tags: input.tags as CacheOptions['tags'] } : {}),

@@ -484,20 +484,28 @@ export class DocumentDb implements Db {
     const emits = this.catalog.business.collections.find((c) => c.name === name)?.events !== false
     return this.scope.write(async (base) => {
       const published: NewEvent[] = []
-      // Cached results tagged with a changed document (`Product:p1`) or its type (`Product`) go stale.
+      // Cached results tagged with a changed document (`Product:p1`) or its type (`Product`) go
+      // stale: dropped in the write's own transaction, so no crash can leave them behind.
+      const types = new Set<string>()
       const stale = new Set<string>()
+      let dropped: string[] = []
       const result = await this.engine.store.documents.transaction(async (tx) => {
         let n = 0
         const outbox = async (record: DocumentRecord, change: Change) => {
+          types.add(record.type)
           stale.add(record.type).add(`${record.type}:${record.id}`)
           if (!emits) return
           const { event, runs } = this.change(record, change, deterministicId(base, 'event', n++))
           tx.publish(event, runs)
           published.push(event)
         }
-        return work(tx, base, outbox)
+        const value = await work(tx, base, outbox)
+        if (this.engine.cachesByTag && types.size > 0) {
+          dropped = await tx.invalidateCache([...types], [...stale], this.engine.clock.now())
+        }
+        return value
       })
-      if (stale.size > 0) await this.engine.cache.invalidateTags([...stale])
+      this.engine.cache.forget(dropped)
       for (const event of published) this.engine.announce(event)
       return result
     })

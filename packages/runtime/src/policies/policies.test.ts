@@ -199,6 +199,7 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     })
     await rt.db.upsert('Product', { $id: 'p1', price: 10 })
     await rt.db.upsert('Product', { $id: 'p2', price: 20 })
+    await clock.advance('1s') // results computed from here on began after the writes
     const price = (id: string, options = {}) => rt.send($.Catalog.price, { id }, options)
     expect(await price('p1')).toEqual({ id: 'p1', price: 10 })
     expect(await price('p1')).toEqual({ id: 'p1', price: 10 })
@@ -221,6 +222,7 @@ describe.each(testStores)('policies on $name', ({ make }) => {
 
     // A db write to the document a result is tagged with drops it.
     await rt.db.update('Product', 'p1', { price: 12 })
+    await clock.advance('1s')
     expect(await price('p1')).toEqual({ id: 'p1', price: 12 })
     expect(runs).toBe(8)
     await price('p2')
@@ -433,5 +435,78 @@ describe('a circuit breaker shared by two runtimes on one store', () => {
     const second = await open()
     expect((await second.health()).breakers).toEqual({ 'Flaky.go': 'open' })
     await second.stop()
+  })
+})
+
+describe('the result cache and db writes', () => {
+  let gate: Promise<void> | undefined
+  const define = () => {
+    $.service({
+      name: 'Catalog',
+      operations: {
+        price: {
+          handler: async ({ id }: { id: string }) => {
+            const product = await db.get('Product', id)
+            if (gate) await gate
+            return { price: (product as { price?: number } | null)?.price ?? 0 }
+          },
+          cache: {
+            ttl: '5m',
+            key: ({ id }: { id: string }) => `products:${id}`,
+            tags: ({ id }: { id: string }) => [`Product:${id}`],
+          },
+        },
+      },
+    })
+  }
+  const open = (file: string, clock: VirtualClock) =>
+    createRuntime({
+      business: business('cache', define),
+      store: sqlite({ file }),
+      clock,
+      logger: jsonLogger({ level: 'silent' }),
+    })
+
+  it('does not cache a result computed from a document written while it ran', async () => {
+    const clock = virtualClock('2026-04-01T00:00:00Z')
+    const rt = await open(tempFile(), clock)
+    try {
+      await rt.db.upsert('Product', { $id: 'p1', price: 10 })
+      await clock.advance('1s')
+      let release: () => void = () => {}
+      gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const slow = rt.send($.Catalog.price, { id: 'p1' })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      await rt.db.update('Product', 'p1', { price: 12 }) // while the slow one holds the old price
+      release()
+      gate = undefined
+      expect(await slow).toEqual({ price: 10 })
+      await clock.advance('1m')
+      expect(await rt.send($.Catalog.price, { id: 'p1' })).toEqual({ price: 12 })
+    } finally {
+      gate = undefined
+      await rt.stop()
+    }
+  })
+
+  it('lets another worker serve a dropped entry from its own memory for at most a second', async () => {
+    const file = tempFile()
+    const clock = virtualClock('2026-04-01T00:00:00Z')
+    const a = await open(file, clock)
+    const b = await open(file, clock)
+    try {
+      await a.db.upsert('Product', { $id: 'p1', price: 10 })
+      await clock.advance('1s')
+      expect(await b.send($.Catalog.price, { id: 'p1' })).toEqual({ price: 10 })
+      await a.db.update('Product', 'p1', { price: 12 })
+      expect(await a.send($.Catalog.price, { id: 'p1' })).toEqual({ price: 12 })
+      await clock.advance('1s')
+      expect(await b.send($.Catalog.price, { id: 'p1' })).toEqual({ price: 12 })
+    } finally {
+      await a.stop()
+      await b.stop()
+    }
   })
 })

@@ -24,6 +24,9 @@ function stable(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`).join(',')}}`
 }
 
+/** How long a copy read from the store is trusted here before asking the store again. */
+const FROM_STORE_LOCAL_TTL = 1_000
+
 export class ResultCache {
   private readonly local = new LRUCache<string, { readonly value: unknown; readonly expiresAt: number }>({
     max: 10_000,
@@ -50,14 +53,31 @@ export class ResultCache {
     }
     const far = await this.store.get(key, now)
     this.onLookup(far !== undefined)
-    if (far) this.local.set(key, { value: far.value, expiresAt: now + 1_000 })
-    return far
+    if (!far) return undefined
+    this.local.set(key, { value: far.value, expiresAt: Math.min(now + FROM_STORE_LOCAL_TTL, far.expiresAt) })
+    return { value: far.value }
   }
 
-  async set(key: string, value: unknown, options: CacheOptions, tags: readonly string[] = []): Promise<void> {
+  /**
+   * Cache a result — unless `guard` says documents it may have been computed from were written
+   * since it began (`types`, `since`): then nothing is cached, and `false`.
+   */
+  async set(
+    key: string,
+    value: unknown,
+    options: CacheOptions,
+    tags: readonly string[] = [],
+    guard?: { readonly types: readonly string[]; readonly since: number },
+  ): Promise<boolean> {
     const now = this.clock.now()
-    this.local.set(key, { value, expiresAt: now + options.localTtl })
-    await this.store.set(key, value, now + options.ttl, tags)
+    const stored = await this.store.set(key, value, now + options.ttl, tags, guard ? { ...guard, now } : undefined)
+    if (stored) this.local.set(key, { value, expiresAt: now + Math.min(options.localTtl, options.ttl) })
+    return stored
+  }
+
+  /** Forget local copies of entries the store has dropped (by a db write's transaction). */
+  forget(keys: readonly string[]): void {
+    for (const key of keys) this.local.delete(key)
   }
 
   async invalidate(key: string): Promise<number> {
@@ -80,11 +100,5 @@ export class ResultCache {
   readonly control: CacheControl = {
     invalidate: (key) => this.invalidate(key),
     invalidatePattern: (pattern) => this.invalidatePattern(pattern),
-  }
-
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    const dropped = await this.store.invalidate({ tags })
-    for (const key of dropped) this.local.delete(key)
-    return dropped.length
   }
 }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import { type Kysely, type Selectable, sql } from 'kysely'
 import type { Field, Filter } from '../db/filter.ts'
 import { UniqueViolationError } from '../errors.ts'
+import { stampAndDrop } from './cache-sql.ts'
 import { checkType, type Dialect, jsonSql } from './json-sql.ts'
 import type { Database, DocumentsTable } from './schema.ts'
 import type {
@@ -173,6 +174,7 @@ export class KyselyDocuments implements DocumentStore {
       publish: (event, runs) => {
         outbox.push({ event, runs })
       },
+      invalidateCache: (types, tags, now) => stampAndDrop(tx, types, tags, now, this.pg),
     }
   }
 

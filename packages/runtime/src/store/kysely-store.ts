@@ -10,6 +10,7 @@
 import { matches } from '@bac/sdk/internal'
 import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { decode, encode } from '../codec.ts'
+import { chunks, dropKeys, writtenSince } from './cache-sql.ts'
 import { KyselyDocuments } from './documents.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
@@ -101,15 +102,39 @@ function runRow(run: NewRun, now: number): Insertable<RunsTable> {
 /**
  * Insert runs; a debounced one instead refreshes the not-yet-started run with its key: newest
  * input, pushed back to its `availableAt` but no later than `maxWait` after the first event.
+ * Debounced runs of one write (a batch of events) merge with each other too. On PostgreSQL a
+ * lock per (name, key) keeps concurrent publishers from each inserting a run, and the refresh
+ * only touches a run that is still unclaimed — a run claimed meanwhile keeps its input, and
+ * the newer event gets a run of its own.
  */
-async function insertRuns(tx: Kysely<Database>, runs: readonly NewRun[], now: number): Promise<void> {
+async function insertRuns(
+  tx: Kysely<Database>,
+  runs: readonly NewRun[],
+  now: number,
+  postgres: boolean,
+): Promise<void> {
   const plain: NewRun[] = []
+  const fresh = new Map<string, NewRun>()
   for (const run of runs) {
     const debounce = run.debounce
     if (!debounce) {
       plain.push(run)
       continue
     }
+    const capped = (firstAt: number) =>
+      debounce.maxWait === undefined ? run.availableAt : Math.min(run.availableAt, firstAt + debounce.maxWait)
+    const id = JSON.stringify([run.name, debounce.key])
+    const earlier = fresh.get(id)
+    if (earlier) {
+      fresh.set(id, {
+        ...earlier,
+        input: run.input,
+        ...(run.eventId ? { eventId: run.eventId } : {}),
+        availableAt: capped(now),
+      })
+      continue
+    }
+    if (postgres) await sql`select pg_advisory_xact_lock(${DEBOUNCE_LOCK_CLASS}, hashtext(${id}))`.execute(tx)
     const waiting = await tx
       .selectFrom('bac_runs')
       .select(['id', 'created_at'])
@@ -118,20 +143,24 @@ async function insertRuns(tx: Kysely<Database>, runs: readonly NewRun[], now: nu
       .where('status', 'in', ['pending', 'waiting'])
       .where('attempt', '=', 0)
       .executeTakeFirst()
-    if (!waiting) {
-      plain.push(run)
-      continue
+    if (waiting) {
+      const refreshed = await tx
+        .updateTable('bac_runs')
+        .set({
+          input: encode(run.input),
+          event_id: run.eventId ?? null,
+          available_at: capped(waiting.created_at),
+          updated_at: now,
+        })
+        .where('id', '=', waiting.id)
+        .where('status', 'in', ['pending', 'waiting'])
+        .where('attempt', '=', 0)
+        .executeTakeFirst()
+      if (Number(refreshed.numUpdatedRows) > 0) continue
     }
-    const latest =
-      debounce.maxWait === undefined
-        ? run.availableAt
-        : Math.min(run.availableAt, waiting.created_at + debounce.maxWait)
-    await tx
-      .updateTable('bac_runs')
-      .set({ input: encode(run.input), event_id: run.eventId ?? null, available_at: latest, updated_at: now })
-      .where('id', '=', waiting.id)
-      .execute()
+    fresh.set(id, run)
   }
+  plain.push(...fresh.values())
   for (const chunk of chunks(plain, 50)) {
     await tx
       .insertInto('bac_runs')
@@ -175,10 +204,6 @@ const toDeadLetter = (row: Selectable<DeadLettersTable>): DeadLetterRecord => ({
   createdAt: row.created_at,
 })
 
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
-}
-
 /** Runs pinned to one of these definition versions (`null`: unpinned runs). */
 function pinnedTo(versions: readonly (string | null)[]) {
   const named = versions.filter((v): v is string => v !== null)
@@ -191,6 +216,8 @@ function pinnedTo(versions: readonly (string | null)[]) {
 
 /** Advisory lock publishers share and event waiters take alone (PostgreSQL), see `serializeWaits`. */
 const EVENT_WAITS_LOCK = 7_219_455_001
+/** The class (first key) of the per-(name, key) debounce locks: 'bac' + 1. */
+const DEBOUNCE_LOCK_CLASS = 0x62_61_63_01
 
 /**
  * On PostgreSQL (READ COMMITTED) a waiter checking "has it happened?" and a publisher or child
@@ -342,11 +369,13 @@ export class KyselyStore implements Store {
         .select(['value', 'expires_at'])
         .where('key', '=', key)
         .executeTakeFirst()
-      return row && row.expires_at > now ? { value: decode(row.value) } : undefined
+      return row && row.expires_at > now ? { value: decode(row.value), expiresAt: Number(row.expires_at) } : undefined
     },
-    set: async (key, value, expiresAt, tags) => {
+    set: async (key, value, expiresAt, tags, guard) => {
       const text = encode(value)
-      await this.write(async (tx) => {
+      return this.write(async (tx) => {
+        if (guard && (await writtenSince(tx, guard.types, guard.since, guard.now, this.kind === 'postgres')))
+          return false
         await tx
           .insertInto('bac_cache')
           .values({ key, value: text, expires_at: expiresAt })
@@ -359,6 +388,7 @@ export class KyselyStore implements Store {
             .values(tags.map((tag) => ({ tag, key })))
             .onConflict((oc) => oc.doNothing())
             .execute()
+        return true
       })
     },
     invalidate: async ({ keys = [], pattern, tags = [] }) => {
@@ -379,15 +409,7 @@ export class KyselyStore implements Store {
           found.add(row.key)
       }
       if (found.size === 0) return []
-      return this.write(async (tx) => {
-        const dropped: string[] = []
-        for (const chunk of chunks([...found], 200)) {
-          const rows = await tx.deleteFrom('bac_cache').where('key', 'in', chunk).returning('key').execute()
-          dropped.push(...rows.map((r) => r.key))
-          await tx.deleteFrom('bac_cache_tags').where('key', 'in', chunk).execute()
-        }
-        return dropped
-      })
+      return this.write((tx) => dropKeys(tx, [...found]))
     },
   }
 
@@ -524,6 +546,7 @@ export class KyselyStore implements Store {
       tx,
       deliveries.filter(({ event }) => inserted.has(event.id)).flatMap(({ runs }) => runs),
       now,
+      this.kind === 'postgres',
     )
     const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
     await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
@@ -563,7 +586,7 @@ export class KyselyStore implements Store {
         .executeTakeFirstOrThrow()
       return { event: toEvent(first), duplicate: true }
     }
-    await insertRuns(tx, runs, event.createdAt)
+    await insertRuns(tx, runs, event.createdAt, this.kind === 'postgres')
     // In the same transaction, so no crash can come between the event and its wake-ups.
     await wakeKeys(tx, patternsFor(event.name), event.createdAt)
     return { event: toEvent(inserted), duplicate: false }

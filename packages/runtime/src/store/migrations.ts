@@ -214,11 +214,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0004_cache_stamps': {
+      async up(db: Kysely<unknown>) {
+        // When documents of a type were written: a result computed before then is not cached.
+        await db.schema
+          .createTable('bac_cache_stamps')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('at', big, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('bac_cache_stamps_type_at').on('bac_cache_stamps').columns(['type', 'at']).execute()
+        await db.schema.createIndex('bac_cache_tags_key').on('bac_cache_tags').column('key').execute()
+      },
+    },
   }
 }
 
 /** Latest migration name this code knows (for messages and tests). */
-export const LATEST_MIGRATION = '0003_policies'
+export const LATEST_MIGRATION = '0004_cache_stamps'
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: string): Promise<void> {
   // Kysely looks for its migration tables in any schema; name ours (the connection's current

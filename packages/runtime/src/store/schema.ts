@@ -91,6 +91,7 @@ export interface Database {
   bac_state: StateTable
   bac_cache: CacheTable
   bac_cache_tags: CacheTagsTable
+  bac_cache_stamps: CacheStampsTable
 }
 
 export interface DocumentsTable {
@@ -130,6 +131,11 @@ export interface CacheTable {
   key: string
   value: string
   expires_at: number
+}
+
+export interface CacheStampsTable {
+  type: string
+  at: number
 }
 
 export interface CacheTagsTable {

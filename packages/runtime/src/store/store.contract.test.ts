@@ -1,9 +1,11 @@
 /** The contract every `Store` keeps, run against SQLite and (with BAC_TEST_POSTGRES_URL) PostgreSQL. */
+import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { NEVER, patternsFor } from './kysely-store.ts'
+import { postgres } from './postgres/postgres-store.ts'
 import { sqlite } from './sqlite/sqlite-store.ts'
 import type { NewRun, Store, Wait } from './store.ts'
-import { announcePostgresSkip, tempFile, testStores } from './test-stores.fixture.ts'
+import { announcePostgresSkip, freshPostgresUrl, POSTGRES_URL, tempFile, testStores } from './test-stores.fixture.ts'
 
 beforeAll(announcePostgresSkip)
 
@@ -304,7 +306,7 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
     await store.cache.set('products:1', { price: 1 }, T0 + 100, ['Product:1', 'Product'])
     await store.cache.set('products:2', { price: 2 }, T0 + 100, ['Product:2', 'Product'])
     await store.cache.set('users:1', 'ann', T0 + 100, [])
-    expect(await store.cache.get('products:1', T0)).toEqual({ value: { price: 1 } })
+    expect(await store.cache.get('products:1', T0)).toEqual({ value: { price: 1 }, expiresAt: T0 + 100 })
     expect(await store.cache.get('products:1', T0 + 100)).toBeUndefined()
     expect(await store.cache.invalidate({ tags: ['Product:2'] })).toEqual(['products:2'])
     expect(await store.cache.get('products:2', T0)).toBeUndefined()
@@ -312,6 +314,46 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
     expect((await store.cache.invalidate({ pattern: 'products:*' })).sort()).toEqual(['products:1', 'products:3'])
     expect(await store.cache.invalidate({ keys: ['users:1', 'nope'] })).toEqual(['users:1'])
     expect(await store.cache.get('users:1', T0)).toBeUndefined()
+  })
+
+  it('does not cache a result computed before a write to a type it is tagged with', async () => {
+    await open()
+    await store.documents.transaction((tx) => tx.invalidateCache(['Product'], ['Product'], T0 + 10))
+    const guard = { types: ['Product'], now: T0 + 20 }
+    expect(await store.cache.set('p:1', 1, T0 + 100, ['Product:1'], { ...guard, since: T0 + 10 })).toBe(false)
+    expect(await store.cache.get('p:1', T0 + 20)).toBeUndefined()
+    expect(await store.cache.set('p:1', 1, T0 + 100, ['Product:1'], { ...guard, since: T0 + 11 })).toBe(true)
+    // A later write drops it in its own transaction, and says which keys went.
+    expect(await store.documents.transaction((tx) => tx.invalidateCache(['Product'], ['Product:1'], T0 + 30))).toEqual([
+      'p:1',
+    ])
+    expect(await store.cache.get('p:1', T0 + 30)).toBeUndefined()
+  })
+
+  it('debounces: one unstarted run per key, also for concurrent publishes and events of one write', async () => {
+    await open()
+    const debounced = (rev: number, key = 'd1'): NewRun =>
+      run({ id: `r-${key}-${rev}`, name: 'Doc.edited', input: { rev }, availableAt: T0 + 10_000, debounce: { key } })
+    const event = (i: number) => ({ id: `ev-${i}`, name: 'Doc.edited', payload: {}, createdAt: T0 })
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.publish(event(i), [debounced(i)])))
+    let runs = await store.listRuns({})
+    expect(runs).toHaveLength(1)
+    // Events stored by one write (a batch) merge with each other.
+    await store.documents.transaction(async (tx) => {
+      tx.publish(event(100), [debounced(100, 'd2')])
+      tx.publish(event(101), [debounced(101, 'd2')])
+    })
+    runs = await store.listRuns({})
+    expect(runs).toHaveLength(2)
+    expect(runs.map((r) => r.input)).toContainEqual({ rev: 101 })
+    // Once claimed, a run keeps its input: the next event gets a run of its own.
+    const claimed = await store.claim({ owner: 'w', now: T0 + 10_000, limit: 2, leaseMs: 1000 })
+    expect(claimed).toHaveLength(2)
+    await store.publish(event(200), [debounced(200)])
+    runs = await store.listRuns({})
+    expect(runs).toHaveLength(3)
+    expect(runs.find((r) => r.status === 'pending')?.input).toEqual({ rev: 200 })
+    for (const c of claimed) expect((await store.getRun(c.id))?.input).toEqual(c.input)
   })
 
   it('syncs schedules and fires each tick once', async () => {
@@ -351,6 +393,41 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
   })
 })
 
+describe.skipIf(!POSTGRES_URL)('the postgres store under races', () => {
+  it('gives an event its own run when the debounced run it would refresh is being claimed', async () => {
+    const url = await freshPostgresUrl()
+    const store = postgres({ url })
+    await store.open()
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    const debounced = (rev: number): NewRun =>
+      run({ id: `race-${rev}`, name: 'Doc.edited', input: { rev }, availableAt: T0, debounce: { key: 'd1' } })
+    try {
+      await store.publish({ id: 'ev-a', name: 'Doc.edited', payload: {}, createdAt: T0 }, [debounced(1)])
+      // Another worker is claiming it: the row is locked; the publish below must wait, then see it taken.
+      await client.query('begin')
+      await client.query('select id from bac_runs where id = $1 for update', ['race-1'])
+      const publishing = store.publish({ id: 'ev-b', name: 'Doc.edited', payload: {}, createdAt: T0 + 1 }, [
+        debounced(2),
+      ])
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      await client.query(`update bac_runs set status = 'running', attempt = attempt + 1 where id = $1`, ['race-1'])
+      await client.query('commit')
+      await publishing
+      const runs = await store.listRuns({})
+      expect(runs.map((r) => [r.status, r.input])).toEqual(
+        expect.arrayContaining([
+          ['running', { rev: 1 }],
+          ['pending', { rev: 2 }],
+        ]),
+      )
+    } finally {
+      await client.end()
+      await store.close()
+    }
+  })
+})
+
 describe('migrations', () => {
   it('refuse a database migrated by a newer bac', async () => {
     const file = tempFile()
@@ -365,7 +442,7 @@ describe('migrations', () => {
     raw.close()
     const second = sqlite({ file })
     await expect(second.open()).rejects.toThrow(
-      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0003_policies\); upgrade bac/,
+      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0004_cache_stamps\); upgrade bac/,
     )
     await second.close()
   })

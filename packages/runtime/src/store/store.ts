@@ -263,6 +263,8 @@ export interface DocumentTransaction {
   unrelate(edge: Edge): Promise<number>
   /** Store an event and its deliveries with this transaction (the transactional outbox; written at its end). */
   publish(event: NewEvent, runs: readonly NewRun[]): void
+  /** Documents of `types` are written: stamp it, and drop cached results tagged with `tags`; the keys dropped. */
+  invalidateCache(types: readonly string[], tags: readonly string[], now: number): Promise<string[]>
 }
 
 export interface DocumentStore {
@@ -300,8 +302,18 @@ export interface StateStore {
 
 /** The shared layer of the result cache. */
 export interface CacheStore {
-  get(key: string, now: number): Promise<{ readonly value: unknown } | undefined>
-  set(key: string, value: unknown, expiresAt: number, tags: readonly string[]): Promise<void>
+  get(key: string, now: number): Promise<{ readonly value: unknown; readonly expiresAt: number } | undefined>
+  /**
+   * Store an entry — unless documents of `guard.types` were written since `guard.since` (the
+   * result may have been computed from what they were before): then nothing, and `false`.
+   */
+  set(
+    key: string,
+    value: unknown,
+    expiresAt: number,
+    tags: readonly string[],
+    guard?: { readonly types: readonly string[]; readonly since: number; readonly now: number },
+  ): Promise<boolean>
   /** Drop entries by key, by glob (`products:*`) or by tag; resolves to the keys dropped. */
   invalidate(selector: {
     readonly keys?: readonly string[]
