@@ -294,6 +294,8 @@ export class Engine {
       const admission = await this.limiter.acquire(key, limit)
       if (!admission.allowed) throw new RateLimitError(key, admission.retryAfter)
     }
+    // The nearest declared priority: the operation's, its service's, the runtime default.
+    const priority = target.kind === 'operation' ? policies.priority : (target.priority ?? this.defaults.priority)
     const now = this.clock.now()
     const inline = origin.inline && !this.limits.has(target.runName) && options.deliverAt === undefined
     const version = origin.version ?? this.version
@@ -304,7 +306,7 @@ export class Engine {
       input: data,
       ...(origin.parentId ? { parentId: origin.parentId } : {}),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-      ...(target.priority === undefined ? {} : { priority: target.priority }),
+      ...(priority === undefined ? {} : { priority }),
       ...(policies.concurrency?.key ? { concurrencyKey: policies.concurrency.key(data) } : {}),
       ...(origin.trace ? { trace: origin.trace } : {}),
       availableAt: deliverAt(options.deliverAt, now),

@@ -8,7 +8,7 @@
  * @example
  * await executor.execute(run)
  */
-import { type CircuitBreakerOptions, isValidationError, NonRetryableError, type PolicyOptions } from '@bac/sdk'
+import { type CircuitBreakerOptions, isTimeoutError, isValidationError, NonRetryableError, type PolicyOptions } from '@bac/sdk'
 import { bindContext, validate } from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
 import { runAgent } from './ai/agent-runner.ts'
@@ -96,7 +96,9 @@ export class Executor {
       const ctx = RunContext.root(this.engine, target.catalog, run, steps, target.service, span)
       this.active.set(run.id, ctx)
       const outcome = await this.attempt(run, ctx, target)
-      if (outcome.kind !== 'suspended') await this.recordBreaker(run, target, outcome)
+      // An attempt cut short here (stopping, lease lost) says nothing about what it called.
+      const cutShort = ctx.signal.aborted && !isTimeoutError(ctx.signal.reason)
+      if (outcome.kind !== 'suspended' && !cutShort) await this.recordBreaker(run, target, outcome)
       if (outcome.kind === 'completed') ended(await this.complete(run, outcome.value, target))
       else if (outcome.kind === 'suspended') ended(await this.suspend(run, ctx))
       else {
@@ -126,13 +128,15 @@ export class Executor {
     const takenByCaller = run.kind === 'operation' && rateLimit?.onLimit === 'fail'
     if (rateLimit && !admitted && !takenByCaller) {
       const key = `${unversioned(run.name)}:${rateLimit.key ? userKey('rateLimit.key', run, rateLimit.key) : ''}`
-      const admission = await this.engine.limiter.acquire(key, rateLimit)
+      const admission = await this.engine.limiter.acquire(key, rateLimit, rateLimit.onLimit !== 'fail')
       if (!admission.allowed) {
         if (rateLimit.onLimit === 'fail')
           return { kind: 'fallback', error: new RateLimitError(key, admission.retryAfter) }
         return { kind: 'wait', until: now + admission.retryAfter, reason: `rate limit of ${key}` }
       }
+      // The token is the run's (now, or booked for later): it is not taken again on a retry.
       await this.engine.store.saveStep({ runId: run.id, key: ADMITTED, result: now, startedAt: now, finishedAt: now })
+      if (admission.after) return { kind: 'wait', until: now + admission.after, reason: `rate limit of ${key}` }
     }
     if (circuitBreaker) {
       const name = breakerName(run, circuitBreaker)

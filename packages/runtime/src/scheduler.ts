@@ -70,6 +70,7 @@ export class Scheduler {
     }
     while (next <= now) next = this.after(schedule.name, now)
     const definition = this.engine.catalog.schedule(schedule.name) as ScheduleDefinition
+    const { priority } = this.engine.policiesOf(this.engine.catalog.service(definition.service), definition.options)
     const fired = await this.engine.store.fireSchedule(
       schedule.name,
       schedule.nextAt,
@@ -80,7 +81,7 @@ export class Scheduler {
         name: schedule.name,
         input: { scheduledAt: latest },
         idempotencyKey: `tick:${latest}`,
-        ...(definition.options.priority === undefined ? {} : { priority: definition.options.priority }),
+        ...(priority === undefined ? {} : { priority }),
         availableAt: now,
         ...(this.engine.version ? { version: this.engine.version } : {}),
       },

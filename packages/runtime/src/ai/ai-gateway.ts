@@ -209,12 +209,7 @@ export class AIGateway {
   private async takeToken(provider: string): Promise<void> {
     const limit = this.settings.rateLimit
     if (!limit) return
-    for (;;) {
-      const admission = await this.parts.limiter.acquire(`ai:${provider}`, limit)
-      if (admission.allowed) return
-      if (limit.onLimit === 'fail') throw new RateLimitError(`ai:${provider}`, admission.retryAfter)
-      await new Promise<void>((resolve) => this.parts.clock.setTimer(resolve, admission.retryAfter))
-    }
+    await this.parts.limiter.policy(`ai:${provider}`, limit).execute(() => undefined)
   }
 
   /** A provider's error may quote the key it was given; it is never passed on. */

@@ -23,6 +23,8 @@ export interface BreakerState {
   readonly calls: number
   readonly windowStart: number
   readonly openedAt?: number
+  /** When an open breaker will let a probe through. */
+  readonly reopensAt?: number
   /** While a half-open probe is out, others wait until this time. */
   readonly probeUntil?: number
 }
@@ -57,17 +59,18 @@ export function admit(
   if (state.phase === 'half-open' && state.probeUntil !== undefined && now < state.probeUntil) {
     return { state, retryAfter: state.probeUntil - now }
   }
-  return { state: { ...state, phase: 'half-open', probeUntil: now + PROBE_LEASE } }
+  return { state: { ...state, phase: 'half-open', probeUntil: now + Math.min(PROBE_LEASE, options.resetAfter) } }
 }
 
 /** The state after a call's outcome. */
 export function record(state: BreakerState, ok: boolean, now: number, options: CircuitBreakerOptions): BreakerState {
-  if (state.phase === 'half-open') return ok ? fresh(now) : { ...fresh(now), phase: 'open', openedAt: now }
+  const opened = { ...fresh(now), phase: 'open' as const, openedAt: now, reopensAt: now + options.resetAfter }
+  if (state.phase === 'half-open') return ok ? fresh(now) : opened
   if (state.phase === 'open') return state
   if (options.mode === 'consecutive') {
     if (ok) return { ...state, failures: 0 }
     const failures = state.failures + 1
-    return failures >= options.threshold ? { ...fresh(now), phase: 'open', openedAt: now } : { ...state, failures }
+    return failures >= options.threshold ? opened : { ...state, failures }
   }
   const rolled = now - state.windowStart >= options.window ? fresh(now) : state
   const calls = rolled.calls + 1
@@ -132,9 +135,12 @@ export class CircuitBreakers {
     if (from !== to) this.onChange({ name, from, to })
   }
 
-  /** Every breaker's phase (for health and metrics). */
+  /** Every breaker's phase (for health and metrics): an open one past its reset time is half-open, whether or not a call has come. */
   async phases(): Promise<Record<string, BreakerPhase>> {
-    return Object.fromEntries((await this.state.list<BreakerState>(SCOPE)).map(({ key, value }) => [key, value.phase]))
+    const now = this.clock.now()
+    const phase = (state: BreakerState): BreakerPhase =>
+      state.phase === 'open' && state.reopensAt !== undefined && now >= state.reopensAt ? 'half-open' : state.phase
+    return Object.fromEntries((await this.state.list<BreakerState>(SCOPE)).map(({ key, value }) => [key, phase(value)]))
   }
 
   /** A breaker as a policy value, for code of your own. */

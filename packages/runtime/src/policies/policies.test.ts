@@ -3,7 +3,7 @@
  * half-open probe, shared by runtimes on one store), rate limits, the result cache, fallback,
  * timeouts, debounce, and where policies come from (defaults < service < own).
  */
-import { $, business, db, log, on } from '@bac/sdk'
+import { $, business, db, log, on, send, sleep } from '@bac/sdk'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type VirtualClock, virtualClock } from '../clock/virtual-clock.ts'
 import { jsonLogger } from '../json-logger.ts'
@@ -70,8 +70,9 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     expect(api.state.calls).toBe(4)
     expect((await rt.health()).breakers['Quotes.quote']).toBe('open')
 
-    // The next probe succeeds and closes it.
+    // The next probe succeeds and closes it. (Past its reset time, health shows it half-open already.)
     await clock.advance('30s')
+    expect((await rt.health()).breakers['Quotes.quote']).toBe('half-open')
     api.state.healthy = true
     expect(await quote()).toEqual({ ok: { id: 'q1' } })
     expect((await rt.health()).breakers['Quotes.quote']).toBe('closed')
@@ -158,6 +159,24 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     expect(ran[3]).toMatch(/^a\d at 08:00:30$/)
   })
 
+  it('gives waiting runs successive slots: each is held once, not woken to fight over every token', async () => {
+    const ran: number[] = []
+    const { rt, clock } = await start(await make(), () => {
+      on($.Job.queued, () => ran.push(clock.now()), { rateLimit: { limit: 1, window: '10s' } })
+    })
+    const began = clock.now()
+    for (let i = 0; i < 6; i++) await rt.send($.Job.queued, { i })
+    await rt.drain()
+    for (let i = 0; i < 6; i++) {
+      await clock.advance('10s')
+      await rt.drain()
+    }
+    expect(ran.map((at) => (at - began) / 1000)).toEqual([0, 10, 20, 30, 40, 50])
+    const runs = await rt.runs.list()
+    // One execution to book a slot, one to run in it (the first needed no booking).
+    expect(runs.reduce((sum, r) => sum + r.attempt, 0)).toBe(1 + 5 * 2)
+  })
+
   it('fails over the limit with a RateLimitError carrying retryAfter, when asked to', async () => {
     const { rt } = await start(await make(), () => {
       $.service({
@@ -173,6 +192,57 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     expect(await rt.send($.Sms.send, {})).toBe('sent')
     const error = await rt.send($.Sms.send, {}).catch((e: unknown) => e)
     expect(error).toMatchObject({ name: 'RateLimitError', code: 'BAC_RATE_LIMITED', retryAfter: 10_000 })
+  })
+
+  it('takes a rate-limit token once per call, even when the caller replays it', async () => {
+    const { rt, clock } = await start(await make(), () => {
+      $.service({
+        name: 'Sms',
+        operations: {
+          send: {
+            handler: async () => {
+              await sleep('1s')
+              return 'sent'
+            },
+            rateLimit: { limit: 1, window: '1m', onLimit: 'fail' },
+          },
+        },
+      })
+      on($.Signup.done, () => send($.Sms.send, {}), { retry: false })
+    })
+    await rt.send($.Signup.done, {})
+    await rt.drain()
+    await clock.advance('1s')
+    await rt.drain()
+    expect((await rt.runs.list()).map((r) => [r.kind, r.status])).toEqual(
+      expect.arrayContaining([
+        ['handler', 'completed'],
+        ['operation', 'completed'],
+      ]),
+    )
+    // A repeated idempotency key gets the first call's result, not a RateLimitError.
+    await clock.advance('1m')
+    const first = rt.send($.Sms.send, {}, { idempotencyKey: 'k1' })
+    while ((await rt.runs.list({ status: 'waiting' })).length === 0) await new Promise((r) => setTimeout(r, 5))
+    await clock.advance('1s')
+    await rt.drain()
+    expect(await first).toBe('sent')
+    expect(await rt.send($.Sms.send, {}, { idempotencyKey: 'k1' })).toBe('sent')
+    await expect(rt.send($.Sms.send, {}, { idempotencyKey: 'k2' })).rejects.toThrow('rate limit of "Sms.send:" reached')
+  })
+
+  it('fails a run for good when its rate-limit key cannot be computed from its input', async () => {
+    const { rt } = await start(await make(), () => {
+      on($.Email.requested, () => {}, {
+        rateLimit: { limit: 10, window: '1m', key: (p: { customer: { id: string } }) => p.customer.id },
+      })
+    })
+    await rt.send($.Email.requested, { nobody: true })
+    await rt.drain()
+    const [run] = await rt.runs.list()
+    expect(run).toMatchObject({ status: 'failed', attempt: 1 })
+    const [dead] = await rt.dlq.list()
+    expect(dead?.error.message).toMatch(/^rateLimit.key of handler "Email.requested" threw on its input: /)
   })
 
   it('caches an operation’s result: runs once per input, skips on request, forgets on invalidation or a db write', async () => {
@@ -305,6 +375,7 @@ describe.each(testStores)('policies on $name', ({ make }) => {
         $.service({
           name: 'Slow',
           timeout: '5s',
+          priority: 'high',
           operations: {
             service: () => delay(3000),
             own: { handler: () => delay(3000), timeout: '1s' },
@@ -312,7 +383,7 @@ describe.each(testStores)('policies on $name', ({ make }) => {
         })
         on($.Work.queued, () => delay(3000))
       },
-      { defaults: { retry: false, timeout: '2s' } },
+      { defaults: { retry: false, timeout: '2s', priority: 'low' } },
     )
     clock = t.clock
     const rt = t.rt
@@ -324,7 +395,9 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     await drained
     expect(await service).toBe('done')
     expect(await own).toBe('operation "Slow.own" timed out after 1000 ms')
+    expect((await rt.runs.list({ kind: 'operation' })).map((r) => r.priority)).toEqual([10, 10])
     const [handler] = await rt.runs.list({ kind: 'handler' })
+    expect(handler?.priority).toBe(-10)
     expect(handler).toMatchObject({
       status: 'failed',
       error: { message: expect.stringContaining('timed out after 2000 ms') },

@@ -28,20 +28,28 @@ export class RateLimitError extends BacError {
 type Bucket = { readonly tokens: number; readonly at: number }
 type Window = { readonly start: number; readonly count: number; readonly previous: number }
 
-export type Admission = { readonly allowed: true } | { readonly allowed: false; readonly retryAfter: number }
+/** Allowed (now, or `after` ms for a booked token), or not: ask again in `retryAfter` ms. */
+export type Admission =
+  | { readonly allowed: true; readonly after?: number }
+  | { readonly allowed: false; readonly retryAfter: number }
 
+/**
+ * Take a token from the bucket. Over the limit, `book` takes the next one anyway — the bucket
+ * goes below zero — and says when it is due: waiters get successive slots instead of all
+ * waking at once to fight over one token.
+ */
 export function takeToken(
   bucket: Bucket | undefined,
   now: number,
   { limit, window }: RateLimitOptions,
+  book = false,
 ): { bucket: Bucket; admission: Admission } {
   const rate = limit / window
   const tokens = Math.min(limit, (bucket?.tokens ?? limit) + (now - (bucket?.at ?? now)) * rate)
   if (tokens >= 1) return { bucket: { tokens: tokens - 1, at: now }, admission: { allowed: true } }
-  return {
-    bucket: { tokens, at: now },
-    admission: { allowed: false, retryAfter: Math.ceil(((1 - tokens) * window) / limit) },
-  }
+  const due = Math.ceil(((1 - tokens) * window) / limit)
+  if (book) return { bucket: { tokens: tokens - 1, at: now }, admission: { allowed: true, after: due } }
+  return { bucket: { tokens, at: now }, admission: { allowed: false, retryAfter: due } }
 }
 
 export function takeSlot(
@@ -73,19 +81,27 @@ export class RateLimiter {
 
   /** A limit as a policy value, shared by every worker on the store: over it, wait (or fail). */
   policy(key: string, options: RateLimitOptions): Policy {
+    const wait = (ms: number) => new Promise<void>((resolve) => this.clock.setTimer(resolve, ms))
     return {
       execute: async (fn, ctx = {}) => {
         for (;;) {
-          const admission = await this.acquire(key, options)
-          if (admission.allowed) return fn(ctx)
+          const admission = await this.acquire(key, options, options.onLimit !== 'fail')
+          if (admission.allowed) {
+            if (admission.after) await wait(admission.after)
+            return fn(ctx)
+          }
           if (options.onLimit === 'fail') throw new RateLimitError(key, admission.retryAfter)
-          await new Promise<void>((resolve) => this.clock.setTimer(resolve, admission.retryAfter))
+          await wait(admission.retryAfter)
         }
       },
     }
   }
 
-  acquire(key: string, options: RateLimitOptions): Promise<Admission> {
+  /**
+   * Take a token of `key`'s budget. With `book`, a token bucket over its limit books the next
+   * token instead (allowed `after` ms); a sliding window cannot book, and says when to ask again.
+   */
+  acquire(key: string, options: RateLimitOptions, book = false): Promise<Admission> {
     const now = this.clock.now()
     if (options.algorithm === 'sliding-window') {
       return this.state.update<Window, Admission>(
@@ -102,7 +118,7 @@ export class RateLimiter {
       'limit',
       key,
       (current) => {
-        const { bucket, admission } = takeToken(current, now, options)
+        const { bucket, admission } = takeToken(current, now, options, book)
         return { value: bucket, result: admission }
       },
       now,
