@@ -8,7 +8,13 @@
  * @example
  * await executor.execute(run)
  */
-import { type CircuitBreakerOptions, isTimeoutError, isValidationError, NonRetryableError, type PolicyOptions } from '@bac/sdk'
+import {
+  type CircuitBreakerOptions,
+  isTimeoutError,
+  isValidationError,
+  NonRetryableError,
+  type PolicyOptions,
+} from '@bac/sdk'
 import { bindContext, validate } from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
 import { runAgent } from './ai/agent-runner.ts'
@@ -24,7 +30,7 @@ import { retryDecision } from './retry-policy.ts'
 import { RunContext } from './run-context.ts'
 import { runSaga } from './saga-runner.ts'
 import { FINAL_STATUSES, type RunRecord } from './store/store.ts'
-import { endSpan, startRunSpan } from './telemetry/tracing.ts'
+import { endSpan, startRunSpan, withSpan } from './telemetry/tracing.ts'
 import { withTimeLimit } from './time-limit.ts'
 
 /** What a run executes: its code, its policies, and how its result is checked. */
@@ -184,7 +190,7 @@ export class Executor {
   }
 
   private async attempt(run: RunRecord, ctx: RunContext, target: Target): Promise<Outcome> {
-    const work = Promise.resolve().then(() => bindContext(ctx, () => target.invoke(ctx)))
+    const work = Promise.resolve().then(() => bindContext(ctx, () => withSpan(ctx.span, () => target.invoke(ctx))))
     // Whether the code has finished, however the race below ends (a branch that waits never does).
     let finished: { readonly value: unknown } | { readonly error: unknown } | undefined
     work.then(

@@ -22,7 +22,7 @@ export {
   UnknownTargetError,
 } from './errors.ts'
 export type { HealthReport, ServiceHealth } from './health.ts'
-export { type JsonLoggerOptions, jsonLogger, type LogLevel, maskCardNumbers, REDACTED_FIELDS } from './json-logger.ts'
+export { type JsonLoggerOptions, jsonLogger, type LogLevel } from './json-logger.ts'
 export { type LoadOptions, load, resolveEntry } from './load.ts'
 export { BulkheadRejectedError, bulkhead } from './policies/bulkhead.ts'
 export { type BreakerPhase, BrokenCircuitError } from './policies/circuit-breaker.ts'

@@ -48,7 +48,7 @@ import { fromErrorInfo, toErrorInfo, UnknownOperationError, UnstorableValueError
 import { deterministicId } from './ids.ts'
 import { NEVER } from './store/kysely-store.ts'
 import type { ErrorInfo, RunRecord, StepRecord, Wait } from './store/store.ts'
-import { endSpan, startStepSpan, traceOf } from './telemetry/tracing.ts'
+import { endSpan, startStepSpan, traceOf, withSpan } from './telemetry/tracing.ts'
 import { withTimeLimit } from './time-limit.ts'
 
 /** Why and until when the run waits: it wakes at `availableAt` or when any of `waits` happens. */
@@ -194,6 +194,11 @@ export class RunContext implements Context {
     return this.execution.record
   }
 
+  /** The span of this execution of the run. */
+  get span(): Span | undefined {
+    return this.execution.span
+  }
+
   get suspension(): Suspension | undefined {
     return this.execution.suspension
   }
@@ -230,6 +235,7 @@ export class RunContext implements Context {
       write: (work) => this.durableWrite(work),
       sourceRunId: record.id,
       ...(record.correlationId ? { correlationId: record.correlationId } : {}),
+      trace: () => traceOf(this.execution.span),
     })
     return this.documents
   }
@@ -367,7 +373,7 @@ export class RunContext implements Context {
     const scope = new RunContext(this.execution, `${full}/`, this.service, body, this)
     body.promise = withTimeLimit(
       engine.clock,
-      Promise.resolve().then(() => bindContext(scope, () => fn(scope))),
+      Promise.resolve().then(() => bindContext(scope, () => withSpan(span, () => fn(scope)))),
       options.timeout,
       options.what ?? `"${key}"`,
     )

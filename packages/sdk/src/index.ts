@@ -101,4 +101,5 @@ export {
   isAIOutputError,
   isAIUnavailableError,
 } from './ai-errors.ts'
+export { isSecretField, PERSONAL_FIELDS, SECRET_FIELDS, scrubText } from './secrets.ts'
 export { type WithFallbackOptions, withFallback } from './with-fallback.ts'

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod'
 import { DeclarationError, ValidationError, type ValidationIssue } from './errors.ts'
+import { isSecretField } from './secrets.ts'
 
 /** A zod schema (any copy of zod 4: detected by shape, not by class). */
 export type Schema<T = unknown> = z.ZodType<T>
@@ -223,7 +224,7 @@ interface ZodIssueLike {
 function toIssue(issue: ZodIssueLike, root: unknown): ValidationIssue {
   const path = formatPath(issue.path)
   const received = valueAt(root, issue.path)
-  const secret = issue.path.some((p) => typeof p === 'string' && SECRET.test(p))
+  const secret = issue.path.some((p) => typeof p === 'string' && isSecretField(p))
   return {
     path,
     message: issue.message,
@@ -256,7 +257,6 @@ const article = (raw: string): string => {
 }
 
 /** Field names whose values never appear in messages. */
-const SECRET = /pass(word)?|secret|token|api[-_]?key|authorization|card|cvv|ssn/i
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = ''

@@ -22,6 +22,7 @@ import { DbError } from '../errors.ts'
 import { deterministicId } from '../ids.ts'
 import { checkType } from '../store/json-sql.ts'
 import type { DocumentRecord, DocumentTransaction, Edge, NewEvent, NewRun, SortSpec } from '../store/store.ts'
+import { traceOf } from '../telemetry/tracing.ts'
 import { type Field, parseField, parseFilter, parseSort, splitQuery } from './filter.ts'
 import { applyPatch } from './patch.ts'
 
@@ -34,6 +35,8 @@ export interface DocumentDbScope {
   readonly write: <T>(work: (id: string) => Promise<T>) => Promise<T>
   readonly sourceRunId?: string
   readonly correlationId?: string
+  /** The trace the events a write emits belong to (the writing run's). */
+  readonly trace?: () => string | undefined
 }
 
 type Data = Readonly<Record<string, unknown>>
@@ -513,6 +516,7 @@ export class DocumentDb implements Db {
 
   private change(record: DocumentRecord, change: Change, id: string): { event: NewEvent; runs: NewRun[] } {
     const payload = change === 'deleted' ? { $id: record.id, $type: record.type } : toDoc(record)
+    const trace = this.scope.trace ? this.scope.trace() : traceOf()
     return this.engine.delivery(
       `${record.type}.${change}`,
       payload,
@@ -521,6 +525,7 @@ export class DocumentDb implements Db {
         id,
         ...(this.scope.sourceRunId ? { sourceRunId: this.scope.sourceRunId } : {}),
         ...(this.scope.correlationId ? { correlationId: this.scope.correlationId } : {}),
+        ...(trace ? { trace } : {}),
       },
     )
   }

@@ -413,6 +413,12 @@ describe.each(testStores)('policies on $name', ({ make }) => {
             log.info('registering', { user, tokens: 12, note: 'paid with 4242 4242 4242 4242' })
             return 'ok'
           },
+          welcome: {
+            handler: (user: { email: string }) => {
+              throw new Error(`no mailbox for ${user.email}`)
+            },
+            retry: false,
+          },
         },
       })
     })
@@ -427,6 +433,10 @@ describe.each(testStores)('policies on $name', ({ make }) => {
       user: { email: '[redacted]', password: '[redacted]' },
       tokens: 12,
       note: 'paid with **** 4242',
+    })
+    await rt.send($.Signup.welcome, { email: 'ann@example.com' }).catch(() => {})
+    expect(logs.find((l) => l.message === 'run failed; moved to the dead-letter queue')).toMatchObject({
+      error: 'no mailbox for [email]',
     })
     const everything = JSON.stringify(logs)
     expect(everything).not.toContain('ann@example.com')

@@ -130,6 +130,7 @@ async function insertRuns(
         ...earlier,
         input: run.input,
         ...(run.eventId ? { eventId: run.eventId } : {}),
+        ...(run.trace ? { trace: run.trace } : {}),
         availableAt: capped(now),
       })
       continue
@@ -149,6 +150,7 @@ async function insertRuns(
         .set({
           input: encode(run.input),
           event_id: run.eventId ?? null,
+          trace: run.trace ?? null,
           available_at: capped(waiting.created_at),
           updated_at: now,
         })

@@ -3,7 +3,7 @@
  * per step, and a chain of events — sent from outside inside a span, handled, sent on,
  * calling an operation — is one trace, each run's span a child of the one that caused it.
  */
-import { $, on, send, step } from '@bac/sdk'
+import { $, db, on, send, step } from '@bac/sdk'
 import { context, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
@@ -37,9 +37,11 @@ it('makes a chain of events one trace, from the caller’s span through every ru
       await send($.Payment.requested, { order: order.id })
     })
     on($.Payment.requested, async (payment: { order: string }) => {
-      await step('charge', () => 'ch_1')
+      await step('charge', () => trace.getTracer('stripe').startActiveSpan('POST /v1/charges', (span) => span.end()))
       await send($.Receipts.issue, payment)
+      await db.create('Invoice', { order: payment.order })
     })
+    on($.Invoice.created, () => {})
     $.service({
       name: 'Receipts',
       operations: { issue: (payment: { order: string }) => `receipt for ${payment.order}` },
@@ -73,6 +75,11 @@ it('makes a chain of events one trace, from the caller’s span through every ru
   expect(requested.parentSpanContext?.spanId).toBe(placed.spanContext().spanId)
   expect(charge.parentSpanContext?.spanId).toBe(requested.spanContext().spanId)
   expect(issue.parentSpanContext?.spanId).toBe(requested.spanContext().spanId)
+  // The user's own spans are children of the step they run in; a db write's event continues the trace.
+  expect(named('POST /v1/charges').parentSpanContext?.spanId).toBe(charge.spanContext().spanId)
+  const invoiced = named('handler Invoice.created')
+  expect(invoiced.spanContext().traceId).toBe(traceId)
+  expect(invoiced.parentSpanContext?.spanId).toBe(requested.spanContext().spanId)
   expect(requested.attributes).toMatchObject({
     'bac.run.kind': 'handler',
     'bac.run.name': 'Payment.requested',

@@ -8,6 +8,8 @@
  * const span = startRunSpan(run)
  * const carrier = traceOf(span)   // stored on what the run sends
  */
+
+import { scrubText } from '@bac/sdk'
 import { context, propagation, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { RunRecord } from '../store/store.ts'
 
@@ -31,8 +33,10 @@ export function startStepSpan(parent: Span | undefined, name: string): Span {
 export function endSpan(span: Span | undefined, error?: unknown): void {
   if (!span) return
   if (error) {
-    span.recordException(error as Error)
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) })
+    // Traces leave the process: the error goes out scrubbed, like a log line.
+    const message = scrubText((error as Error)?.message ?? String(error))
+    span.recordException({ name: (error as Error)?.name ?? 'Error', message })
+    span.setStatus({ code: SpanStatusCode.ERROR, message })
   }
   span.end()
 }
@@ -42,4 +46,9 @@ export function traceOf(span?: Span): string | undefined {
   const carrier: Record<string, string> = {}
   propagation.inject(span ? trace.setSpan(ROOT_CONTEXT, span) : context.active(), carrier)
   return carrier.traceparent
+}
+
+/** Run `fn` with `span` as the active span, so spans the user's code (or its libraries) starts are its children. */
+export function withSpan<T>(span: Span | undefined, fn: () => T): T {
+  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn()
 }
