@@ -3,7 +3,7 @@
  * Prometheus text parser, after a business has completed, retried, failed and cached runs and
  * recorded its own metrics.
  */
-import { $, on, step } from '@bac/sdk'
+import { $, on, sleep, step } from '@bac/sdk'
 import parse, { type ParsedFamily } from 'parse-prometheus-text-format'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Runtime } from '../runtime.ts'
@@ -32,6 +32,7 @@ describe.each(testStores)('metrics on $name', ({ make }) => {
 
   it('are scraped in Prometheus text: runs, durations, queue, dead letters, breakers, cache and business metrics', async () => {
     let flaky = 0
+    let blocked: Promise<void> | undefined
     const t = await testRuntime(await make(), () => {
       const orders = $.metric.counter({ name: 'orders_total', description: 'Orders placed', labels: ['channel'] })
       const basket = $.metric.histogram({ name: 'basket_size', buckets: [1, 5, 10] })
@@ -56,6 +57,8 @@ describe.each(testStores)('metrics on $name', ({ make }) => {
         { retry: false, circuitBreaker: { threshold: 1 } },
       )
       $.service({ name: 'Prices', operations: { get: { handler: (id: string) => id.length, cache: '1m' } } })
+      on($.Trial.started, () => sleep('1d'))
+      on($.Report.requested, () => blocked, { concurrency: 1 })
     })
     rt = t.rt
     await rt.send($.Order.placed, { channel: 'web', items: 3 })
@@ -65,6 +68,8 @@ describe.each(testStores)('metrics on $name', ({ make }) => {
     await rt.send($.Broken.ran, {})
     await rt.send($.Prices.get, 'abc')
     await rt.send($.Prices.get, 'abc')
+    await rt.send($.Trial.started, {})
+    await rt.send($.Trial.started, {}, { deliverAt: t.clock.now() + 60_000 })
     await rt.drain()
     await t.clock.advance('1s')
     await rt.drain()
@@ -80,6 +85,17 @@ describe.each(testStores)('metrics on $name', ({ make }) => {
     expect(value(families, 'bac_runs_failed_total', { name: 'Broken.ran' })).toBe(1)
     expect(value(families, 'bac_dead_letters')).toBe(1)
     expect(value(families, 'bac_queue_depth')).toBe(0)
+    expect(value(families, 'bac_runs_waiting')).toBe(1) // the trial asleep; the one due in a minute is not waiting yet
+    // Runnable but not yet claimed: its handler allows one at a time, and one is running.
+    let release: () => void = () => {}
+    blocked = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    await rt.send($.Report.requested, {})
+    await rt.send($.Report.requested, {})
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(value(parse(await rt.metrics.text()), 'bac_queue_depth')).toBe(1)
+    release()
     expect(value(families, 'bac_circuit_breaker_state', { breaker: 'Broken.ran' })).toBe(2)
     expect(value(families, 'bac_cache_requests_total', { result: 'hit' })).toBe(1)
     expect(value(families, 'bac_cache_hit_ratio')).toBe(0.5)
