@@ -12,9 +12,14 @@ export interface Worker {
 }
 
 /** Start `worker.ts <fixture> ...args` in its own process. */
-export function startWorker(fixture: string, args: readonly string[]): Worker {
+export function startWorker(
+  fixture: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Worker {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER, fixture, ...args], {
     cwd: fileURLToPath(new URL('.', import.meta.url)),
+    env: { ...process.env, ...env },
   })
   let out = ''
   child.stdout?.on('data', (chunk) => {

@@ -202,6 +202,23 @@ describe('ai functions', () => {
     expect((await rt.health()).breakers).toEqual({ 'ai:test-model': 'open', 'ai:backup-model': 'closed' })
   })
 
+  it('keep to the provider rate limit shared by every worker: over it, calls wait their turn', async () => {
+    const { rt, clock } = await start(() => {}, { rateLimit: { limit: 1, window: '10s' } })
+    expect(await rt.run(() => ai.summarize('one'))).toBe('ok')
+    let second: string | undefined
+    const waiting = rt
+      .run(() => ai.summarize('two'))
+      .then((answer) => {
+        second = answer
+      })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(second).toBeUndefined()
+    expect(server.requests).toHaveLength(1)
+    await clock.advance('10s')
+    await waiting
+    expect(server.requests).toHaveLength(2)
+  })
+
   it('give up on a model past its time limit and answer with the fallback', async () => {
     const { rt, clock } = await start(() => {}, { timeout: '2s' })
     server.reply(() => ({ content: 'too late', delayMs: 300 }))
