@@ -155,9 +155,14 @@ export type Service<
   readonly data: D['data'] extends object ? D['data'] : Record<string, never>
   readonly metrics: D['metrics'] extends object ? D['metrics'] : Record<string, never>
   readonly cache: CacheControl & Readonly<Record<string, unknown>>
-} & {
-  readonly [K in keyof I & keyof O]: (input: I[K], options?: CallOptions) => Promise<Awaited<O[K]>>
-} & GroupCallers<D['capabilities']> &
+} & (D['instructions'] extends string
+    ? {
+        /** A service with `instructions` (`type: 'agent'`) runs as an agent on a message, its operations its tools. */
+        readonly run: (message: unknown, options?: CallOptions) => Promise<unknown>
+      }
+    : unknown) & {
+    readonly [K in keyof I & keyof O]: (input: I[K], options?: CallOptions) => Promise<Awaited<O[K]>>
+  } & GroupCallers<D['capabilities']> &
   GroupCallers<D['commands']> &
   GroupCallers<D['queries']>
 
@@ -505,6 +510,12 @@ function serviceObject(
     data: Object.freeze(data),
     metrics: Object.freeze(Object.fromEntries(Object.entries((input.metrics ?? {}) as object))),
     cache: Object.freeze({ ...cacheConfig, ...cache }),
+    ...(input.instructions === undefined
+      ? {}
+      : {
+          run: (message: unknown, options?: CallOptions) =>
+            current(`${name}.run()`).execute('agent', name, message, options),
+        }),
     ...Object.fromEntries(definition.operations.map((op) => [op.name, call(op.name)])),
   }
   return Object.freeze(declares(members, declarations))

@@ -358,6 +358,50 @@ describe('agents', () => {
     expect(server.requests).toHaveLength(2)
   })
 
+  it('run a service of type agent, its operations and built-ins as tools, within its service budget', async () => {
+    let concierge: { run: (message: unknown) => Promise<unknown> } | undefined
+    const { rt } = await start(
+      () => {
+        concierge = $.service({
+          name: 'Concierge',
+          type: 'agent',
+          instructions: 'Help guests with their bookings.',
+          tools: ['db.query', 'extend'],
+          operations: {
+            extend: {
+              input: z.object({ booking: z.string(), nights: z.number() }),
+              handler: ({ booking, nights }: { booking: string; nights: number }) => `${booking} +${nights}`,
+            },
+          },
+        })
+      },
+      { budget: { services: { Concierge: 0.0001 } } },
+    )
+    await rt.db.create('Booking', { $id: 'b1', guest: 'Ann', nights: 2 })
+    server.script(
+      {
+        toolCalls: [{ name: 'db_query', arguments: { type: 'Booking', where: { guest: 'Ann' } } }],
+        usage: { prompt: 10, completion: 5 },
+      },
+      {
+        toolCalls: [{ name: 'extend', arguments: { booking: 'b1', nights: 1 } }],
+        usage: { prompt: 10, completion: 5 },
+      },
+      { content: 'Extended b1 by a night.', usage: { prompt: 10, completion: 5 } },
+    )
+    expect(await rt.run(() => concierge?.run('Can Ann stay one more night?'))).toBe('Extended b1 by a night.')
+    expect(server.requests[1]?.messages.at(-1)?.content).toContain('"guest":"Ann"')
+    expect(server.requests[2]?.messages.at(-1)).toMatchObject({ role: 'tool', content: '"b1 +1"' })
+    // $0.00006 spent of its $0.0001 a month, $0.00002 a call: the next conversation stops when it is spent.
+    server.script({
+      toolCalls: [{ name: 'extend', arguments: { booking: 'b1', nights: 1 } }],
+      usage: { prompt: 10, completion: 5 },
+    })
+    await expect(rt.run(() => concierge?.run('And another?'))).rejects.toThrow(
+      'the service Concierge AI budget of $0.0001 is spent',
+    )
+  })
+
   it('ai.agentic works towards a goal with the operations of its service as tools', async () => {
     const issued: string[] = []
     const { rt } = await start(() => {
