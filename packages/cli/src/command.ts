@@ -5,6 +5,7 @@
  * @example
  * export const describeCommand: Command = { name: 'describe', summary: '...', usage: '...', run: async (argv, io) => 0 }
  */
+import { parseArgs } from 'node:util'
 export interface Io {
   readonly out: (text: string) => void
   readonly err: (text: string) => void
@@ -19,4 +20,15 @@ export interface Command {
 
 export class UsageError extends Error {
   readonly code = 'BAC_USAGE'
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options']
+
+/** `parseArgs` whose mistakes are usage errors (exit code 2), with positionals allowed. */
+export function args<O extends Options>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
 }

@@ -37,6 +37,8 @@ export { createRuntime, type RunDetail, type Runtime, type RuntimeOptions } from
 export type {
   AttemptRecord,
   DeadLetterRecord,
+  DeploymentRecord,
+  DeploymentSummary,
   ErrorInfo,
   EventRecord,
   RunKind,

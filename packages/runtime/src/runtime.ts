@@ -14,8 +14,8 @@
 import { randomBytes } from 'node:crypto'
 import { readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
-import type { BusinessDefinition, CacheControl, Db, Logger, PolicyInput, SendOptions } from '@bac/sdk'
-import { bindContext, policyOptions } from '@bac/sdk/internal'
+import type { BusinessDefinition, CacheControl, CallOptions, Db, Logger, PolicyInput, SendOptions } from '@bac/sdk'
+import { bindContext, eventName, policyOptions } from '@bac/sdk/internal'
 import { type AIConfig, aiSettings } from './ai/ai-config.ts'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
@@ -32,6 +32,7 @@ import { Scheduler } from './scheduler.ts'
 import { sqlite } from './store/sqlite/sqlite-store.ts'
 import type { DeadLetterRecord, RunQuery, RunRecord, StepRecord, Store } from './store/store.ts'
 import { instrument } from './telemetry/instrument.ts'
+import { traceOf } from './telemetry/tracing.ts'
 import type { MetricsSnapshot } from './telemetry/metrics.ts'
 import { trackStore } from './tracked-store.ts'
 
@@ -82,6 +83,10 @@ export interface Runtime {
   stop(): Promise<void>
   /** Publish an event (resolves to its id) or call an operation (resolves to its result). */
   send(event: string, payload?: unknown, options?: SendOptions): Promise<unknown>
+  /** Publish an event — never an operation call, whatever its name — and resolve to its id. */
+  publish(event: string, payload?: unknown, options?: SendOptions): Promise<string>
+  /** Call a public operation of a service by name (`version` picks a range) and resolve to its result. */
+  call(service: string, operation: string, input?: unknown, options?: CallOptions): Promise<unknown>
   /** Until no runnable work is left (runs waiting for a later time do not count). */
   drain(): Promise<void>
   /** Run `fn` with this runtime as the ambient context (`send`, `db`... outside any run). */
@@ -206,6 +211,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     send(event, payload, sendOptions) {
       assertOpen('send()')
       return bindContext(outside, () => outside.send(event, payload, sendOptions))
+    },
+
+    publish(event, payload, sendOptions) {
+      assertOpen('publish()')
+      const trace = traceOf()
+      return engine.publish(eventName(event, 'publish()'), payload, sendOptions, trace ? { trace } : {})
+    },
+
+    call(service, operation, input, callOptions) {
+      assertOpen('call()')
+      return bindContext(outside, () => outside.call(service, operation, input, callOptions))
     },
 
     async drain() {

@@ -11,6 +11,7 @@ import { matches } from '@bac/sdk/internal'
 import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { decode, encode } from '../codec.ts'
 import { chunks, dropKeys, writtenSince } from './cache-sql.ts'
+import { KyselyDeployments } from './deployments.ts'
 import { KyselyDocuments } from './documents.ts'
 import { migrate } from './migrations.ts'
 import type { Database, DeadLettersTable, EventsTable, RunsTable, SchedulesTable } from './schema.ts'
@@ -19,6 +20,7 @@ import {
   type ClaimRequest,
   type DeadLetterRecord,
   type DocumentStore,
+  type DeploymentStore,
   type EventRecord,
   FINAL_STATUSES,
   type NewEvent,
@@ -295,6 +297,7 @@ export interface KyselyStoreOptions {
 export class KyselyStore implements Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly documents: DocumentStore
+  readonly deployments: DeploymentStore
   private readonly db: Kysely<Database>
   private readonly where: string
   private readonly beforeMigrate?: () => Promise<void>
@@ -304,6 +307,7 @@ export class KyselyStore implements Store {
     this.db = options.db
     this.where = options.where
     if (options.beforeMigrate) this.beforeMigrate = options.beforeMigrate
+    this.deployments = new KyselyDeployments(this.db, (job) => this.write(job))
     this.documents = new KyselyDocuments(
       this.db,
       this.kind,

@@ -226,11 +226,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('bac_cache_tags_key').on('bac_cache_tags').column('key').execute()
       },
     },
+    '0005_deployments': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('bac_deployments')
+          .addColumn('version', 'text', (c) => c.primaryKey())
+          .addColumn('bundle', 'text', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('activated_at', big)
+          .addColumn('active', 'integer', (c) => c.notNull())
+          .execute()
+      },
+    },
   }
 }
 
 /** Latest migration name this code knows (for messages and tests). */
-export const LATEST_MIGRATION = '0004_cache_stamps'
+export const LATEST_MIGRATION = '0005_deployments'
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: string): Promise<void> {
   // Kysely looks for its migration tables in any schema; name ours (the connection's current

@@ -92,6 +92,7 @@ export interface Database {
   bac_cache: CacheTable
   bac_cache_tags: CacheTagsTable
   bac_cache_stamps: CacheStampsTable
+  bac_deployments: DeploymentsTable
 }
 
 export interface DocumentsTable {
@@ -131,6 +132,15 @@ export interface CacheTable {
   key: string
   value: string
   expires_at: number
+}
+
+export interface DeploymentsTable {
+  version: string
+  bundle: string
+  sha256: string
+  created_at: number
+  activated_at: number | null
+  active: number
 }
 
 export interface CacheStampsTable {

@@ -356,6 +356,24 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
     for (const c of claimed) expect((await store.getRun(c.id))?.input).toEqual(c.input)
   })
 
+  it('keeps deployed versions: once each, one active', async () => {
+    await open()
+    expect(await store.deployments.save({ version: '1.0.0', bundle: 'export default 1', sha256: 'aaa', now: T0 })).toEqual({ duplicate: false })
+    expect(await store.deployments.save({ version: '1.0.0', bundle: 'export default 1', sha256: 'aaa', now: T0 + 1 })).toEqual({ duplicate: true })
+    await expect(store.deployments.save({ version: '1.0.0', bundle: 'other', sha256: 'bbb', now: T0 + 2 })).rejects.toThrow(
+      'version 1.0.0 is already deployed with other code',
+    )
+    await store.deployments.save({ version: '1.1.0', bundle: 'export default 2', sha256: 'ccc', now: T0 + 3 })
+    expect(await store.deployments.activate('1.0.0', T0 + 4)).toBe(true)
+    expect(await store.deployments.activate('1.1.0', T0 + 5)).toBe(true)
+    expect(await store.deployments.activate('9.9.9', T0 + 6)).toBe(false)
+    expect(await store.deployments.list()).toEqual([
+      { version: '1.1.0', sha256: 'ccc', createdAt: T0 + 3, activatedAt: T0 + 5, active: true },
+      { version: '1.0.0', sha256: 'aaa', createdAt: T0, activatedAt: T0 + 4, active: false },
+    ])
+    expect((await store.deployments.get('1.0.0'))?.bundle).toBe('export default 1')
+  })
+
   it('syncs schedules and fires each tick once', async () => {
     await open()
     const synced = await store.syncSchedules([
@@ -442,7 +460,7 @@ describe('migrations', () => {
     raw.close()
     const second = sqlite({ file })
     await expect(second.open()).rejects.toThrow(
-      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0004_cache_stamps\); upgrade bac/,
+      /the bac database at .*bac\.db was migrated by a newer version of bac \(it has migration 9999_future, this version knows up to 0005_deployments\); upgrade bac/,
     )
     await second.close()
   })

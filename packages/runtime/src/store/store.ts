@@ -300,6 +300,31 @@ export interface StateStore {
   ): Promise<R>
 }
 
+/** A deployed version, without its code. */
+export interface DeploymentSummary {
+  readonly version: string
+  readonly sha256: string
+  readonly createdAt: number
+  readonly activatedAt?: number
+  /** The version new runs use. */
+  readonly active: boolean
+}
+
+export interface DeploymentRecord extends DeploymentSummary {
+  /** The bundled business (an ES module). */
+  readonly bundle: string
+}
+
+/** Deployed versions of the business (`bac deploy`), newest first. */
+export interface DeploymentStore {
+  /** Store a version once; the same code again is a duplicate, other code an error. */
+  save(deployment: { version: string; bundle: string; sha256: string; now: number }): Promise<{ duplicate: boolean }>
+  list(): Promise<DeploymentSummary[]>
+  get(version: string): Promise<DeploymentRecord | undefined>
+  /** Make it the active version (and no other); `false` if there is no such version. */
+  activate(version: string, now: number): Promise<boolean>
+}
+
 /** The shared layer of the result cache. */
 export interface CacheStore {
   get(key: string, now: number): Promise<{ readonly value: unknown; readonly expiresAt: number } | undefined>
@@ -335,6 +360,7 @@ export interface Store {
   readonly documents: DocumentStore
   readonly state: StateStore
   readonly cache: CacheStore
+  readonly deployments: DeploymentStore
   stats(now: number): Promise<StoreStats>
   /** Connect and bring the schema up to date; refuses a database migrated by a newer bac. */
   open(): Promise<void>
