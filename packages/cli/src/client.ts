@@ -19,7 +19,10 @@ export interface Target {
 /** Where `bac dev` says it listens. */
 export const DEV_STATE = join('.bac', 'dev.json')
 
-export function targetOf(values: { readonly url?: string | undefined; readonly key?: string | undefined }, cwd = process.cwd()): Target {
+export function targetOf(
+  values: { readonly url?: string | undefined; readonly key?: string | undefined },
+  cwd = process.cwd(),
+): Target {
   const key = values.key ?? process.env.BAC_API_KEY
   const url = values.url ?? process.env.BAC_URL ?? devUrl(cwd)
   if (!url) {
@@ -63,7 +66,9 @@ export async function request(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
   } catch (error) {
-    throw new Error(`cannot reach ${target.url}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`)
+    throw new Error(
+      `cannot reach ${target.url}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`,
+    )
   }
   const text = await response.text()
   const parsed = text ? safeJson(text) : undefined

@@ -50,7 +50,7 @@ export class OutsideContext implements Context {
   /** Outside a run, calls are not stored (there is no run to replay); the answer cache still applies. */
   get ai(): Ai {
     this.functions ??= aiFunctions(
-      async (request) => (await this.engine.ai.complete(request)).response,
+      (work) => work(async (request) => (await this.engine.ai.complete(request)).response),
       async () => {
         throw new RuntimeStateError('ai.agentic() runs durably, turn by turn: call it in a handler or operation')
       },

@@ -35,7 +35,15 @@ import type {
   StepOptions,
   WaitForEventOptions,
 } from '@bac/sdk'
-import { agentDefinition, bindContext, eventName, matches, normalizePattern, toMilliseconds } from '@bac/sdk/internal'
+import {
+  agentDefinition,
+  bindContext,
+  currentContext,
+  eventName,
+  matches,
+  normalizePattern,
+  toMilliseconds,
+} from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
 import { runAgent } from './ai/agent-runner.ts'
 import { aiFunctions, withContext } from './ai/ai-functions.ts'
@@ -65,6 +73,9 @@ interface Body {
 
 /** A stored attempt of a unit that records failures too (saga actions): its value or its error. */
 export type Attempt = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: ErrorInfo }
+
+/** The key of a stored model call (`$model#1`, `turn-2/$model#1`). */
+const MODEL_CALL = /(^|\/)\$model#\d+$/
 
 /** The never-settling promise handed to code that must wait. */
 const pause = <T>(): Promise<T> => new Promise<T>(() => {})
@@ -144,7 +155,7 @@ export class RunContext implements Context {
   readonly signal: AbortSignal
   readonly log: Logger
   private readonly occurrences = new Map<string, number>()
-  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0, db: 0, ai: 0, agentic: 0 }
+  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0, db: 0, ai: 0, model: 0, agentic: 0 }
   private documents?: DocumentDb
   private functions?: Ai
 
@@ -194,6 +205,15 @@ export class RunContext implements Context {
     return this.execution.record
   }
 
+  /**
+   * The scope that is running now. Code may hold on to an outer `ctx` and use it inside a step;
+   * its keys must still be the step's, or a replay (which skips the step) would shift them.
+   */
+  private get active(): RunContext {
+    const bound = currentContext()
+    return bound instanceof RunContext && bound.execution === this.execution ? bound : this
+  }
+
   /** The span of this execution of the run. */
   get span(): Span | undefined {
     return this.execution.span
@@ -228,6 +248,8 @@ export class RunContext implements Context {
   }
 
   get db(): Db {
+    const active = this.active
+    if (active !== this) return active.db
     const { engine, catalog, record } = this.execution
     this.documents ??= new DocumentDb(engine, catalog, {
       ...(this.service ? { service: this.service } : {}),
@@ -256,8 +278,11 @@ export class RunContext implements Context {
   }
 
   get ai(): Ai {
+    const active = this.active
+    if (active !== this) return active.ai
     this.functions ??= aiFunctions(
-      (request) => this.askModel(request),
+      <T>(work: (ask: (request: AIRequest) => Promise<ChatResponse>) => Promise<T>) =>
+        this.unit(`$ai#${++this.counters.ai}`, (scope) => work((request) => scope.askModel(request))) as Promise<T>,
       (options) => this.agentic(options),
     )
     return this.functions
@@ -265,10 +290,11 @@ export class RunContext implements Context {
 
   /**
    * One model call as a durable unit: answered once, its answer, tokens and cost stored (the
-   * run's step record), and replayed from there — a retried run is not billed twice.
+   * run's step record), and replayed from there — a retried run is not billed twice. `budget`
+   * (an agent's) can only tighten the runtime's per-run budget.
    */
   async askModel(request: AIRequest, budget?: number): Promise<ChatResponse> {
-    const key = `${this.prefix}$ai#${++this.counters.ai}`
+    const key = `${this.prefix}$model#${++this.counters.model}`
     const { results, engine } = this.execution
     if (results.has(key)) return (results.get(key) as Completion).response
     if (this.execution.over) return pause()
@@ -277,11 +303,14 @@ export class RunContext implements Context {
     let failure: unknown
     try {
       const startedAt = engine.clock.now()
-      const runBudget = budget ?? engine.ai.settings.budget.run
-      const completion = await engine.ai.complete(request, {
-        ...(this.service ? { service: this.service } : {}),
-        run: { spent: this.aiSpent(), ...(runBudget === undefined ? {} : { budget: runBudget }) },
-      })
+      const limits = [budget, engine.ai.settings.budget.run].filter((b): b is number => b !== undefined)
+      const completion = await engine.ai.complete(
+        { ...request, signal: this.signal },
+        {
+          ...(this.service ? { service: this.service } : {}),
+          run: { spent: this.aiSpent(), ...(limits.length > 0 ? { budget: Math.min(...limits) } : {}) },
+        },
+      )
       const { response, model, usage, cost, cached } = completion
       span.setAttributes({
         'bac.ai.model': model,
@@ -289,8 +318,9 @@ export class RunContext implements Context {
         'bac.ai.output_tokens': usage.outputTokens,
         'bac.ai.cost_usd': cost,
       })
-      await this.save(key, { response, model, usage, cost, cached }, startedAt, 'an AI call')
-      return response
+      // What the store kept (another worker's, should two have raced) is the answer.
+      const stored = await this.save(key, { response, model, usage, cost, cached }, startedAt, 'an AI call')
+      return (stored as Completion).response
     } catch (error) {
       failure = error
       throw error
@@ -303,8 +333,9 @@ export class RunContext implements Context {
   /** What this run's AI calls have cost so far (from its stored calls). */
   private aiSpent(): number {
     let spent = 0
-    for (const [key, value] of this.execution.results)
-      if (key.includes('$ai#')) spent += (value as Partial<Completion>).cost ?? 0
+    for (const [key, value] of this.execution.results) {
+      if (MODEL_CALL.test(key)) spent += (value as Partial<Completion>).cost ?? 0
+    }
     return spent
   }
 
@@ -343,6 +374,8 @@ export class RunContext implements Context {
   }
 
   async step<T>(name: string, fn: () => T | Promise<T>, options: StepOptions = {}): Promise<Awaited<T>> {
+    const active = this.active
+    if (active !== this) return active.step(name, fn, options)
     if (typeof name !== 'string' || name === '' || name.startsWith('$') || /[/#]/.test(name)) {
       throw new TypeError(
         `step(): a step needs a name without "/" or "#" that does not start with $, got ${JSON.stringify(name)}`,
@@ -413,6 +446,8 @@ export class RunContext implements Context {
   }
 
   async send(event: string, payload: unknown, options: SendOptions = {}): Promise<unknown> {
+    const active = this.active
+    if (active !== this) return active.send(event, payload, options)
     if (this.execution.over) return pause()
     const name = eventName(event, 'send()')
     const operation = this.execution.catalog.operationForVerb(name, options.version, this.service)
@@ -429,6 +464,8 @@ export class RunContext implements Context {
   }
 
   async call(service: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    const active = this.active
+    if (active !== this) return active.call(service, operation, input, options)
     const resolved = this.execution.catalog.operation(service, operation, options.version)
     if (resolved.operation.internal && resolved.service.name !== this.service) {
       throw new UnknownOperationError(
@@ -439,6 +476,8 @@ export class RunContext implements Context {
   }
 
   async execute(kind: ExecutableKind, name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    const active = this.active
+    if (active !== this) return active.execute(kind, name, input, options)
     return this.invoke(this.execution.catalog.executable(kind, name), input, options)
   }
 
@@ -481,11 +520,15 @@ export class RunContext implements Context {
   }
 
   sleep(duration: Duration): Promise<void> {
+    const active = this.active
+    if (active !== this) return active.sleep(duration)
     const ms = toMilliseconds(duration, 'sleep()')
     return this.sleepTill((now) => now + ms)
   }
 
   sleepUntil(when: Date | number | string): Promise<void> {
+    const active = this.active
+    if (active !== this) return active.sleepUntil(when)
     const at = when instanceof Date ? when.getTime() : typeof when === 'number' ? when : Date.parse(when)
     if (Number.isNaN(at))
       throw new TypeError(`sleepUntil(): expected a Date, epoch ms or ISO date, got ${JSON.stringify(when)}`)
@@ -512,6 +555,8 @@ export class RunContext implements Context {
   }
 
   async waitForEvent<T = unknown>(event: string, options: WaitForEventOptions<T> = {}): Promise<T | null> {
+    const active = this.active
+    if (active !== this) return active.waitForEvent(event, options)
     const pattern = normalizePattern(event, 'waitForEvent()')
     const key = `${this.prefix}$wait#${++this.counters.wait}`
     const { results } = this.execution

@@ -32,8 +32,8 @@ import { Scheduler } from './scheduler.ts'
 import { sqlite } from './store/sqlite/sqlite-store.ts'
 import type { DeadLetterRecord, RunQuery, RunRecord, StepRecord, Store } from './store/store.ts'
 import { instrument } from './telemetry/instrument.ts'
-import { traceOf } from './telemetry/tracing.ts'
 import type { MetricsSnapshot } from './telemetry/metrics.ts'
+import { traceOf } from './telemetry/tracing.ts'
 import { trackStore } from './tracked-store.ts'
 
 export interface RuntimeOptions {

@@ -27,6 +27,8 @@ export const isAIBudgetError = (e: unknown): e is AIBudgetError => hasCode(e, 'B
 /** The model's answer did not follow the schema, even after it was shown the error once. */
 export class AIOutputError extends BacError {
   readonly code = 'BAC_AI_OUTPUT'
+  /** Its answers are stored: a retry would replay the same ones. */
+  override readonly retryable = false
 
   constructor(
     message: string,

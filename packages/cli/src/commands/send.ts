@@ -8,15 +8,16 @@
  * bac call InventoryService.check '{"sku":"lamp"}'
  */
 import { readFileSync } from 'node:fs'
-import { args, type Command, UsageError } from '../command.ts'
 import { request, targetOf } from '../client.ts'
+import { args, type Command, UsageError } from '../command.ts'
 
 export const remote = { url: { type: 'string' }, key: { type: 'string' } } as const
 export const REMOTE_OPTIONS = `  --url URL    the server (default: BAC_URL, else the bac dev running here)
   --key KEY    an API key (default: BAC_API_KEY; bac start needs one)`
 
 function payloadOf(json: string | undefined, file: string | undefined): unknown {
-  if (json !== undefined && file !== undefined) throw new UsageError('give the payload as an argument or with --file, not both')
+  if (json !== undefined && file !== undefined)
+    throw new UsageError('give the payload as an argument or with --file, not both')
   const text = file !== undefined ? readFileSync(file, 'utf8') : json
   if (text === undefined) return undefined
   try {
@@ -38,14 +39,20 @@ Options:
   --idempotency-key K      a second send with the same key is the first
 ${REMOTE_OPTIONS}`,
   async run(argv, io) {
-    const { values, positionals } = args(argv, { ...remote, file: { type: 'string' }, 'idempotency-key': { type: 'string' } })
+    const { values, positionals } = args(argv, {
+      ...remote,
+      file: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+    })
     const [name, json, ...extra] = positionals
     if (!name || extra.length > 0) throw new UsageError('expected an event name and at most one JSON payload')
     const target = targetOf(values)
     const payload = payloadOf(json, values.file)
     const key = values['idempotency-key']
     const path = `/events/${encodeURIComponent(name)}`
-    const { id } = (await request(target, 'POST', path, payload ?? {}, key ? { 'idempotency-key': key } : {})) as { id: string }
+    const { id } = (await request(target, 'POST', path, payload ?? {}, key ? { 'idempotency-key': key } : {})) as {
+      id: string
+    }
     io.out(id)
     return 0
   },

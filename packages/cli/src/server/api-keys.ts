@@ -42,8 +42,13 @@ export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value)
 }
 
-export async function createKey(store: Store, input: { role: Role; name?: string }, now: number): Promise<{ token: string; key: ApiKey }> {
-  if (!isRole(input.role)) throw new TypeError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(input.role)}`)
+export async function createKey(
+  store: Store,
+  input: { role: Role; name?: string },
+  now: number,
+): Promise<{ token: string; key: ApiKey }> {
+  if (!isRole(input.role))
+    throw new TypeError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(input.role)}`)
   const token = `bac_${input.role}_${randomBytes(24).toString('base64url')}`
   const digest = hash(token)
   const key: ApiKey = { id: digest.slice(0, 12), name: input.name ?? input.role, role: input.role, createdAt: now }
@@ -63,8 +68,15 @@ export async function listKeys(store: Store): Promise<ApiKey[]> {
 
 /** Revoke the key with this id; `false` if there is none. */
 export async function revokeKey(store: Store, id: string, now: number): Promise<boolean> {
-  const found = (await store.state.list<ApiKey>(SCOPE)).find(({ value }) => value.id === id && value.revokedAt === undefined)
+  const found = (await store.state.list<ApiKey>(SCOPE)).find(
+    ({ value }) => value.id === id && value.revokedAt === undefined,
+  )
   if (!found) return false
-  await store.state.update<ApiKey, void>(SCOPE, found.key, (key) => ({ value: { ...(key as ApiKey), revokedAt: now }, result: undefined }), now)
+  await store.state.update<ApiKey, void>(
+    SCOPE,
+    found.key,
+    (key) => ({ value: { ...(key as ApiKey), revokedAt: now }, result: undefined }),
+    now,
+  )
   return true
 }

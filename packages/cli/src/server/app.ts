@@ -68,7 +68,8 @@ export function createApp(options: AppOptions): Hono<Env> {
     }),
   )
 
-  const need = (permission: Permission): MiddlewareHandler<Env> =>
+  const need =
+    (permission: Permission): MiddlewareHandler<Env> =>
     async (c, next) => {
       if (options.auth === 'keys') {
         const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
@@ -127,7 +128,11 @@ export function createApp(options: AppOptions): Hono<Env> {
   })
   api.get('/events', need('read'), async (c) => {
     const after = Number(c.req.query('after') ?? 0)
-    const events = await rt.store.eventsAfter(undefined, Number.isFinite(after) ? after : 0, clamp(c.req.query('limit'), 100, 1000))
+    const events = await rt.store.eventsAfter(
+      undefined,
+      Number.isFinite(after) ? after : 0,
+      clamp(c.req.query('limit'), 100, 1000),
+    )
     return c.json(events)
   })
   api.get('/events/latest', need('read'), async (c) => {
@@ -148,10 +153,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   api.get('/schedules', need('read'), async (c) => c.json(await rt.store.listSchedules()))
   api.get('/metrics', need('read'), async (c) => c.json(await rt.metrics.snapshot()))
   api.get('/versions', need('read'), async (c) =>
-    c.json(options.deployer ? await options.deployer.versions() : { active: rt.versions.active ?? null, deployments: [] }),
+    c.json(
+      options.deployer ? await options.deployer.versions() : { active: rt.versions.active ?? null, deployments: [] },
+    ),
   )
   api.post('/deployments', need('deploy'), async (c) => {
-    if (!options.deployer) throw new HTTPException(404, { message: 'this server takes no deployments (bac dev reloads files instead)' })
+    if (!options.deployer)
+      throw new HTTPException(404, { message: 'this server takes no deployments (bac dev reloads files instead)' })
     const body = (await jsonBody(c)) as { version?: unknown; bundle?: unknown; sha256?: unknown }
     return c.json(await options.deployer.deploy(body), 201)
   })
@@ -178,10 +186,15 @@ function mountEndpoints(
     for (const endpoint of service.endpoints) {
       const method = endpoint.method === 'ALL' ? 'ALL' : endpoint.method
       const guard = need(method === 'GET' || method === 'HEAD' ? 'read' : 'send')
-      app.on(method === 'ALL' ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : [method], [endpoint.path], guard, async (c) => {
-        const value = await rt.run(() => endpoint.handler(c))
-        return value instanceof Response ? value : c.json(value ?? null)
-      })
+      app.on(
+        method === 'ALL' ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : [method],
+        [endpoint.path],
+        guard,
+        async (c) => {
+          const value = await rt.run(() => endpoint.handler(c))
+          return value instanceof Response ? value : c.json(value ?? null)
+        },
+      )
     }
   }
 }

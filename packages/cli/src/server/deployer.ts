@@ -59,10 +59,13 @@ export class Deployer {
 
   async deploy(body: { version?: unknown; bundle?: unknown; sha256?: unknown }): Promise<DeployResult> {
     const { version, bundle, sha256 } = body
-    if (typeof version !== 'string' || !semver.valid(version)) throw invalid('version', 'a semantic version such as 1.2.0', version)
-    if (typeof bundle !== 'string' || bundle.trim() === '') throw invalid('bundle', 'the bundled business (JavaScript text)', bundle)
+    if (typeof version !== 'string' || !semver.valid(version))
+      throw invalid('version', 'a semantic version such as 1.2.0', version)
+    if (typeof bundle !== 'string' || bundle.trim() === '')
+      throw invalid('bundle', 'the bundled business (JavaScript text)', bundle)
     const digest = createHash('sha256').update(bundle).digest('hex')
-    if (sha256 !== undefined && sha256 !== digest) throw invalid('sha256', `the SHA-256 of the bundle (${digest})`, sha256)
+    if (sha256 !== undefined && sha256 !== digest)
+      throw invalid('sha256', `the SHA-256 of the bundle (${digest})`, sha256)
     // Load before storing: a bundle that does not load changes nothing.
     const business = this.loaded.get(version) ?? (await this.loadBundle(version, bundle))
     const { duplicate } = await this.rt.store.deployments.save({ version, bundle, sha256: digest, now: Date.now() })
@@ -81,9 +84,14 @@ export class Deployer {
             .filter((d) => d.version !== current && d.activatedAt !== undefined)
             .sort((a, b) => (b.activatedAt ?? 0) - (a.activatedAt ?? 0))[0]?.version
         : String(version)
-    if (!target) throw invalid('version', 'a version to roll back to (none was active before this one)', version ?? null)
+    if (!target)
+      throw invalid('version', 'a version to roll back to (none was active before this one)', version ?? null)
     if (!this.loaded.has(target)) {
-      throw invalid('version', `one of the deployed versions (${deployments.map((d) => d.version).join(', ') || 'none'})`, target)
+      throw invalid(
+        'version',
+        `one of the deployed versions (${deployments.map((d) => d.version).join(', ') || 'none'})`,
+        target,
+      )
     }
     await this.activate(target)
     return { active: target, ...(current ? { previous: current } : {}) }

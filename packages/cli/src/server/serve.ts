@@ -15,20 +15,26 @@ export interface Served {
   close(): Promise<void>
 }
 
-export function serveApp(app: () => Hono<never> | Hono, options: { readonly host: string; readonly port: number }): Promise<Served> {
+export function serveApp(
+  app: () => Hono<never> | Hono,
+  options: { readonly host: string; readonly port: number },
+): Promise<Served> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: (request: Request) => app().fetch(request), hostname: options.host, port: options.port }, (info) => {
-      const { port } = info as AddressInfo
-      const host = options.host.includes(':') ? `[${options.host}]` : options.host
-      resolve({
-        url: `http://${host}:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
-            server.close(() => done())
-          }),
-      })
-    })
+    const server = serve(
+      { fetch: (request: Request) => app().fetch(request), hostname: options.host, port: options.port },
+      (info) => {
+        const { port } = info as AddressInfo
+        const host = options.host.includes(':') ? `[${options.host}]` : options.host
+        resolve({
+          url: `http://${host}:${port}`,
+          close: () =>
+            new Promise<void>((done) => {
+              ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+              server.close(() => done())
+            }),
+        })
+      },
+    )
     server.once('error', reject)
   })
 }

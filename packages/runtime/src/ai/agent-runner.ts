@@ -12,6 +12,7 @@
 import { type AgentDefinition, AgentTurnLimitError, jsonSchema, type ToolDefinition } from '@bac/sdk'
 import { validate } from '@bac/sdk/internal'
 import type { RunContext } from '../run-context.ts'
+import { wireName, wireSchema } from './ai-functions.ts'
 import type { ChatMessage, ToolCall, ToolSchema } from './provider.ts'
 
 /** What a turn stores: the model's message and each tool's result. */
@@ -82,8 +83,6 @@ const BUILTINS: Readonly<Record<string, Omit<WireTool['schema'], 'name'> & { run
   },
 }
 
-const wireName = (name: string) => name.replace(/[^a-zA-Z0-9_-]/g, '_')
-
 function wireTool(tool: ToolDefinition): WireTool {
   const name = wireName(tool.name)
   if (tool.builtin) {
@@ -95,7 +94,7 @@ function wireTool(tool: ToolDefinition): WireTool {
   // Tool arguments are an object; a tool whose input is not one takes it as { input }.
   const json = jsonSchema(tool.input) ?? OBJECT
   const wrapped = json.type !== 'object'
-  const parameters = wrapped ? { type: 'object', properties: { input: json }, required: ['input'] } : json
+  const parameters = wireSchema(wrapped ? { type: 'object', properties: { input: json }, required: ['input'] } : json)
   const input = (args: Args) => {
     const value = wrapped ? args.input : args
     return tool.input ? validate(tool.input, value, `tool ${tool.name} input`) : value

@@ -18,6 +18,12 @@ import type { ChatMessage, ChatResponse } from './provider.ts'
 /** One model call. */
 export type Ask = (request: AIRequest) => Promise<ChatResponse>
 export type Agentic = (options: Parameters<Ai['agentic']>[0]) => Promise<unknown>
+/**
+ * Runs one ai function call — its model calls, repair and fallback — given the `ask` to use. In
+ * a run it is one durable unit: the call's outcome is stored whole, and its model calls get
+ * keys inside it, so parallel calls, repairs and fallbacks replay exactly.
+ */
+export type Unit = <T>(work: (ask: Ask) => Promise<T>) => Promise<T>
 
 type Schema = z.ZodType
 
@@ -58,6 +64,26 @@ function parse<T>(schema: z.ZodType<T>, content: string | null): Parsed<T> {
   return { ok: false, problem: z.prettifyError(result.error).replace(/\n/g, '; ') }
 }
 
+/** A name structured output accepts: [a-zA-Z0-9_-], at most 64 characters. */
+export const wireName = (name: string) => name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64)
+
+/**
+ * JSON Schema as providers take it: without `$schema`, and without `propertyNames` (what zod
+ * writes for a record, and what OpenAI rejects).
+ */
+export function wireSchema(schema: unknown): Record<string, unknown> {
+  const clean = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(clean)
+    if (value === null || typeof value !== 'object') return value
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key !== '$schema' && key !== 'propertyNames')
+        .map(([key, v]) => [key, clean(v)]),
+    )
+  }
+  return clean(schema) as Record<string, unknown>
+}
+
 /** A JSON Schema with an object at its root (what structured output requires), and how to unwrap it. */
 function rootObject(schema: Schema): { wire: Schema; unwrap: (value: unknown) => unknown } {
   const json = jsonSchema(schema) ?? {}
@@ -65,20 +91,21 @@ function rootObject(schema: Schema): { wire: Schema; unwrap: (value: unknown) =>
   return { wire: z.object({ value: schema }), unwrap: (v) => (v as { value: unknown }).value }
 }
 
-export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
-  const text = async (messages: ChatMessage[], options: ModelOptions<unknown>): Promise<string> => {
+export function aiFunctions(unit: Unit, agentic: Agentic): Ai {
+  const text = async (ask: Ask, messages: ChatMessage[], options: ModelOptions<unknown>): Promise<string> => {
     const response = await ask({ messages, ...modelOf(options) })
     return response.message.content ?? ''
   }
 
   const structured = async <T>(
+    ask: Ask,
     schema: Schema,
     name: string,
     messages: ChatMessage[],
     options: ModelOptions<unknown>,
   ): Promise<T> => {
     const { wire, unwrap } = rootObject(schema)
-    const request = { ...modelOf(options), schema: { name, schema: jsonSchema(wire) ?? {} } }
+    const request = { ...modelOf(options), schema: { name, schema: wireSchema(jsonSchema(wire) ?? {}) } }
     const accept = (response: ChatResponse) => parse(wire, response.message.content).ok
     const first = await ask({ ...request, messages, accept })
     const parsed = parse(wire, first.message.content)
@@ -101,15 +128,16 @@ export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
     )
   }
 
-  /** Run `work`; if it fails and the call has a fallback, answer with that instead. */
-  const guarded = async <T>(options: ModelOptions<T> | undefined, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work()
-    } catch (error) {
-      if (!options?.fallback) throw error
-      return options.fallback(error instanceof Error ? error : new Error(String(error)))
-    }
-  }
+  /** One call as a unit; if it fails and the call has a fallback, the fallback's answer is the outcome. */
+  const guarded = <T>(options: ModelOptions<T> | undefined, work: (ask: Ask) => Promise<T>): Promise<T> =>
+    unit(async (ask) => {
+      try {
+        return await work(ask)
+      } catch (error) {
+        if (!options?.fallback) throw error
+        return options.fallback(error instanceof Error ? error : new Error(String(error)))
+      }
+    })
 
   const ask1 = (system: string, user: string): ChatMessage[] => [
     { role: 'system', content: system },
@@ -125,10 +153,11 @@ export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
         schema?: unknown
       }
       const messages = ask1(system ?? SYSTEM, withContext(prompt, context))
-      return guarded(options as ModelOptions<unknown>, async () =>
+      return guarded(options as ModelOptions<unknown>, async (ask) =>
         schema === undefined
-          ? { text: await text(messages, options) }
+          ? { text: await text(ask, messages, options) }
           : structured(
+              ask,
               toSchema(schema, 'ai.generate() schema'),
               'generate',
               [...messages, { role: 'user', content: JSON_ONLY }],
@@ -151,7 +180,7 @@ export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
         `Classify the text into exactly one of these categories: ${categories.join(', ')}. Give your confidence between 0 and 1. ${JSON_ONLY}`,
         String(input),
       )
-      return guarded(options, () => structured(schema, 'classification', messages, options))
+      return guarded(options, (ask) => structured(ask, schema, 'classification', messages, options))
     },
     decide(
       name: string,
@@ -164,28 +193,28 @@ export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
         : choices?.length
           ? z.object({ choice: z.enum(choices as [string, ...string[]]), reasoning: z.string() })
           : z.record(z.string(), z.unknown())
-      const ask = choices?.length
+      const instruction = choices?.length
         ? `Choose one of: ${choices.join(', ')}, and say why in one sentence.`
         : 'Answer with the decision as a JSON object.'
       const messages = ask1(
-        `You make the business decision "${name}". ${ask} ${JSON_ONLY}`,
+        `You make the business decision "${name}". ${instruction} ${JSON_ONLY}`,
         withContext(`Decide "${name}".`, context),
       )
-      return guarded(options, () => structured(schema, name.replace(/[^a-zA-Z0-9_-]/g, '_'), messages, options))
+      return guarded(options, (ask) => structured(ask, schema, wireName(name), messages, options))
     },
     extract(input: string, schema: unknown, options: ModelOptions<unknown> = {}) {
       const messages = ask1(
         `Extract the requested fields from the text. Leave out nothing that is there; invent nothing that is not. ${JSON_ONLY}`,
         String(input),
       )
-      return guarded(options, () =>
-        structured(toSchema(schema, 'ai.extract() schema'), 'extraction', messages, options),
+      return guarded(options, (ask) =>
+        structured(ask, toSchema(schema, 'ai.extract() schema'), 'extraction', messages, options),
       )
     },
     summarize(input: string, options: { maxWords?: number } & ModelOptions<unknown> = {}) {
       const limit = options.maxWords ? ` in at most ${options.maxWords} words` : ''
-      return guarded(options, () =>
-        text(ask1(`Summarize the text${limit}. Answer with the summary only.`, String(input)), options),
+      return guarded(options, (ask) =>
+        text(ask, ask1(`Summarize the text${limit}. Answer with the summary only.`, String(input)), options),
       )
     },
     list(prompt: string, options: { count?: number } & ModelOptions<unknown> = {}) {
@@ -194,15 +223,16 @@ export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
       const messages = ask1(`Answer with a list of short items.${count} ${JSON_ONLY}`, prompt)
       return guarded(
         options,
-        async () => (await structured<{ items: string[] }>(z.object({ items }), 'list', messages, options)).items,
+        async (ask) =>
+          (await structured<{ items: string[] }>(ask, z.object({ items }), 'list', messages, options)).items,
       )
     },
     is(question: string, context?: unknown, options: ModelOptions<unknown> = {}) {
       const messages = ask1(`Answer the yes/no question truthfully. ${JSON_ONLY}`, withContext(question, context))
       return guarded(
         options,
-        async () =>
-          (await structured<{ answer: boolean }>(z.object({ answer: z.boolean() }), 'answer', messages, options))
+        async (ask) =>
+          (await structured<{ answer: boolean }>(ask, z.object({ answer: z.boolean() }), 'answer', messages, options))
             .answer,
       )
     },
@@ -211,10 +241,11 @@ export function aiFunctions(ask: Ask, agentic: Agentic): Ai {
 
   const template = (strings: TemplateStringsArray, ...values: readonly unknown[]) => {
     const prompt = strings.reduce((out, part, i) => {
-      const value = i < values.length ? values[i] : ''
-      return out + part + (typeof value === 'string' ? value : i < values.length ? JSON.stringify(value) : '')
+      if (i >= values.length) return out + part
+      const value = values[i]
+      return out + part + (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)))
     }, '')
-    return text(ask1(SYSTEM, prompt), {})
+    return guarded({}, (ask) => text(ask, ask1(SYSTEM, prompt), {}))
   }
   return Object.assign(template, functions) as unknown as Ai
 }

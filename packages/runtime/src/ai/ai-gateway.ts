@@ -9,7 +9,7 @@
  * const { response, cost } = await gateway.complete({ messages }, { service: 'Support' })
  */
 import { createHash } from 'node:crypto'
-import { AIBudgetError, AIUnavailableError, type Logger } from '@bac/sdk'
+import { AIBudgetError, AIUnavailableError, type Logger, NonRetryableError } from '@bac/sdk'
 import type { Clock } from '../clock/clock.ts'
 import type { CircuitBreakers } from '../policies/circuit-breaker.ts'
 import type { RateLimiter } from '../policies/rate-limiter.ts'
@@ -18,7 +18,7 @@ import type { StateStore } from '../store/store.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
 import { withTimeLimit } from '../time-limit.ts'
 import type { AISettings } from './ai-config.ts'
-import { costOf } from './prices.ts'
+import { costOf, priceOf } from './prices.ts'
 import type { ChatMessage, ChatResponse, ToolSchema, Usage } from './provider.ts'
 
 export interface AIRequest {
@@ -33,6 +33,8 @@ export interface AIRequest {
   readonly timeout?: number
   /** `false`: ask the model even if the answer is cached. */
   readonly cache?: boolean
+  /** The run's signal: a stopped run's call is abandoned. */
+  readonly signal?: AbortSignal
   /** Whether an answer is good enough to cache (an answer that fails its schema is not). */
   readonly accept?: (response: ChatResponse) => boolean
 }
@@ -63,6 +65,13 @@ export interface GatewayParts {
 }
 
 const SPEND = 'ai-spend'
+/** HTTP statuses that blame the request, not the model. */
+const REQUEST_ERRORS = new Set([400, 404, 413, 422])
+
+/** A budget is set, but a model it would pay for has no price. Not retried: the configuration must change. */
+class AIBudgetConfigError extends NonRetryableError {
+  override readonly code = 'BAC_AI_BUDGET_CONFIG'
+}
 
 export class AIGateway {
   private readonly unpriced = new Set<string>()
@@ -74,7 +83,8 @@ export class AIGateway {
 
   /** The models to try, in order. */
   chain(request: Pick<AIRequest, 'model' | 'models'>): string[] {
-    return [...new Set([request.model ?? this.settings.model, ...(request.models ?? []), ...this.settings.models])]
+    const first = request.model ?? request.models?.[0] ?? this.settings.model
+    return [...new Set([first, ...(request.models ?? []), ...this.settings.models])]
   }
 
   async complete(request: AIRequest, scope: AIScope = {}): Promise<Completion> {
@@ -85,8 +95,8 @@ export class AIGateway {
       )
     }
     const models = this.chain(request)
-    const cacheKey = this.cacheKey(models, request)
-    if (cacheKey && request.cache !== false) {
+    const cacheKey = request.cache === false ? undefined : this.cacheKey(provider.name, models, request)
+    if (cacheKey) {
       const hit = await this.parts.cache.get(cacheKey)
       if (hit) {
         const stored = hit.value as Omit<Completion, 'cost' | 'cached'>
@@ -97,6 +107,7 @@ export class AIGateway {
     const buckets = await this.checkBudgets(scope)
     const failures: string[] = []
     for (const model of models) {
+      this.checkPriced(model, scope, buckets)
       const breaker = this.settings.circuitBreaker
       const breakerName = `ai:${model}`
       if (breaker) {
@@ -107,35 +118,67 @@ export class AIGateway {
         }
       }
       await this.takeToken(provider.name)
+      let response: ChatResponse
       try {
-        const response = await this.ask(model, request)
-        if (breaker) await this.parts.breakers.record(breakerName, true, breaker)
-        const completion = await this.account(model, response, buckets)
-        if (cacheKey && this.settings.cacheTtl !== undefined && (request.accept?.(response) ?? true)) {
-          const ttl = this.settings.cacheTtl
-          const { response: r, model: m, usage } = completion
-          await this.parts.cache.set(
-            cacheKey,
-            { response: r, model: m, usage },
-            { ttl, localTtl: Math.min(ttl, 60_000), maxSize: 10_000 },
-          )
-        }
-        return completion
+        response = await this.ask(model, request)
       } catch (error) {
-        if (breaker) await this.parts.breakers.record(breakerName, false, breaker)
+        // Stopped by the run (stopping, lease lost): nobody to answer, nothing to blame.
+        if (request.signal?.aborted) throw error
+        // A request the provider refuses as such (a bad schema, too long) says nothing of the model's health.
+        const status = (error as { status?: number }).status
+        if (breaker && !(status !== undefined && REQUEST_ERRORS.has(status))) {
+          await this.parts.breakers.record(breakerName, false, breaker)
+        }
         this.parts.metrics.aiCalls.inc({ model, result: 'error' })
         const message = this.scrub((error as Error)?.message ?? String(error))
         failures.push(`${model}: ${message}`)
-        if (models.indexOf(model) < models.length - 1)
+        if (models.indexOf(model) < models.length - 1) {
           this.parts.log.warn('an AI model failed; trying the next one', { model, error: message })
+        }
+        continue
       }
+      // Answered and paid for: from here on nothing may send it to the next model.
+      if (breaker)
+        await this.bestEffort('record the breaker', () => this.parts.breakers.record(breakerName, true, breaker))
+      const completion = await this.account(model, response, buckets)
+      if (cacheKey && this.settings.cacheTtl !== undefined && (request.accept?.(response) ?? true)) {
+        const ttl = this.settings.cacheTtl
+        const { response: r, model: m, usage } = completion
+        await this.bestEffort('cache the answer', () =>
+          this.parts.cache.set(
+            cacheKey,
+            { response: r, model: m, usage },
+            { ttl, localTtl: Math.min(ttl, 60_000), maxSize: 10_000 },
+          ),
+        )
+      }
+      return completion
     }
     throw new AIUnavailableError(`no model could answer (${failures.join('; ')})`)
+  }
+
+  private async bestEffort(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work()
+    } catch (error) {
+      this.parts.log.warn(`could not ${what} after an AI call`, { error: this.scrub((error as Error).message) })
+    }
+  }
+
+  /** Budgets count dollars: a model without a price would spend them unseen. */
+  private checkPriced(model: string, scope: AIScope, buckets: readonly string[]): void {
+    const budgeted = buckets.length > 0 || scope.run?.budget !== undefined
+    if (budgeted && !priceOf(this.settings.prices, model)) {
+      throw new AIBudgetConfigError(
+        `AI model ${model} has no price, so a budget cannot count what it spends; add it to createRuntime({ ai: { prices: { '${model}': { input, output } } } }) — { input: 0, output: 0 } for a free one`,
+      )
+    }
   }
 
   private async ask(model: string, request: AIRequest): Promise<ChatResponse> {
     const controller = new AbortController()
     const { messages, tools, schema, temperature, maxTokens } = request
+    const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal
     const call = this.settings.provider?.chat({
       model,
       messages,
@@ -143,7 +186,7 @@ export class AIGateway {
       ...(schema ? { schema } : {}),
       ...(temperature === undefined ? {} : { temperature }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
-      signal: controller.signal,
+      signal,
     }) as Promise<ChatResponse>
     return withTimeLimit(this.parts.clock, call, request.timeout ?? this.settings.timeout, `AI model ${model}`, (e) =>
       controller.abort(e),
@@ -153,7 +196,7 @@ export class AIGateway {
   /** Count tokens and cost, and add the cost to the budgets it falls under. */
   private async account(model: string, response: ChatResponse, buckets: readonly string[]): Promise<Completion> {
     const { usage } = response
-    const priced = costOf(this.settings.prices, model, usage)
+    const priced = costOf(this.settings.prices, response.model, usage) ?? costOf(this.settings.prices, model, usage)
     if (priced === undefined && !this.unpriced.has(model)) {
       this.unpriced.add(model)
       this.parts.log.warn(
@@ -214,14 +257,15 @@ export class AIGateway {
 
   /** A provider's error may quote the key it was given; it is never passed on. */
   private scrub(message: string): string {
-    return this.settings.secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), message)
+    const secrets = [...this.settings.secrets, ...(this.settings.provider?.secrets ?? [])].filter((s) => s.length >= 8)
+    return secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), message)
   }
 
-  private cacheKey(models: readonly string[], request: AIRequest): string | undefined {
+  private cacheKey(provider: string, models: readonly string[], request: AIRequest): string | undefined {
     if (this.settings.cacheTtl === undefined) return undefined
     const { messages, tools, schema, temperature, maxTokens } = request
     const hash = createHash('sha256')
-      .update(JSON.stringify({ models, messages, tools, schema, temperature, maxTokens }))
+      .update(JSON.stringify({ provider, models, messages, tools, schema, temperature, maxTokens }))
       .digest('hex')
     return `ai:${hash.slice(0, 40)}`
   }

@@ -3,7 +3,7 @@
  * loopback: structured output and repair, durable calls, the cache, budgets, failover, time
  * limits and fallbacks, the tool loop — and the recorded provider users test with.
  */
-import { $, type Agent, AIBudgetError, ai, isAIOutputError, on, step } from '@bac/sdk'
+import { $, type Agent, AIBudgetError, ai, type Context, isAIOutputError, on, step } from '@bac/sdk'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Runtime } from '../runtime.ts'
@@ -142,7 +142,8 @@ describe('ai functions', () => {
     const [run] = await rt.runs.list()
     const detail = await rt.runs.get(run?.id ?? '')
     expect(detail?.status).toBe('completed')
-    expect(detail?.steps.find((s) => s.key === '$ai#1')?.result).toMatchObject({
+    expect(detail?.steps.find((s) => s.key === '$ai#1')?.result).toEqual({ text: 'Sorry about that!' })
+    expect(detail?.steps.find((s) => s.key === '$ai#1/$model#1')?.result).toMatchObject({
       model: 'test-model',
       usage: { inputTokens: 1000, outputTokens: 500 },
       cost: 0.002, // 1000 × $1/M + 500 × $2/M
@@ -256,6 +257,142 @@ describe('ai functions', () => {
     await rt.run(() => ai.summarize('x'))
     expect(logs.some((l) => l.message === 'an AI model failed; trying the next one')).toBe(true)
     expect(JSON.stringify(logs)).not.toContain('sk-test-secret')
+  })
+})
+
+describe('ai calls in a run replay exactly', () => {
+  /** A handler that runs `body`, then a step that fails once: every ai call is replayed once. */
+  const replayed = (body: (ctx: Context) => Promise<unknown>) => {
+    const seen: unknown[] = []
+    let attempts = 0
+    const define = () => {
+      on(
+        $.Ticket.opened,
+        async (_: unknown, ctx: Context) => {
+          seen.push(await body(ctx))
+          await step('after', () => {
+            if (++attempts === 1) throw new Error('flaky')
+          })
+        },
+        { retry: { attempts: 2, initialDelay: 0 } },
+      )
+    }
+    return { define, seen }
+  }
+
+  it('a fallback answer is stored: the retry does not ask the model again', async () => {
+    const t = replayed(() =>
+      ai.classify({
+        text: 'buy',
+        categories: ['sales', 'support'],
+        cache: false,
+        fallback: () => ({ category: 'support', confidence: 0.5 }),
+      }),
+    )
+    const { rt } = await start(t.define)
+    let n = 0
+    server.reply(() => (n++ === 0 ? { status: 500, error: 'down' } : { json: { category: 'sales', confidence: 0.9 } }))
+    await rt.send($.Ticket.opened, {})
+    await rt.drain()
+    expect(t.seen.map((c) => (c as { category: string }).category)).toEqual(['support', 'support'])
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('parallel calls keep their own answers, repairs included, however the network orders them', async () => {
+    const schema = z.object({ value: z.string() })
+    const t = replayed(async () => {
+      const [a, b] = await Promise.all([
+        ai.extract('AAA', schema, { cache: false }),
+        ai.extract('BBB', schema, { cache: false }),
+      ])
+      return { a, b }
+    })
+    const { rt } = await start(t.define)
+    server.reply((body) => {
+      const who = body.messages[1]?.content?.includes('AAA') ? 'A' : 'B'
+      if ((body.messages.at(-1)?.content ?? '').startsWith('That answer is invalid'))
+        return { json: { value: `repaired ${who}` } }
+      return { content: 'not json', delayMs: who === 'A' ? 100 : 0 }
+    })
+    await rt.send($.Ticket.opened, {})
+    await rt.drain()
+    const both = { a: { value: 'repaired A' }, b: { value: 'repaired B' } }
+    expect(t.seen).toEqual([both, both])
+    expect(server.requests).toHaveLength(4)
+  })
+
+  it('an outer ctx used inside a step still gets the step’s keys', async () => {
+    const t = replayed(async (ctx) => {
+      const a = await ctx.step('first', () => ctx.ai.summarize('AAA', { cache: false }))
+      const b = await ctx.ai.summarize('BBB', { cache: false })
+      return `${a} | ${b}`
+    })
+    const { rt } = await start(t.define)
+    server.reply((body) => ({ content: `summary of ${body.messages.at(-1)?.content}` }))
+    await rt.send($.Ticket.opened, {})
+    await rt.drain()
+    expect(t.seen).toEqual(['summary of AAA | summary of BBB', 'summary of AAA | summary of BBB'])
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('an answer that was paid for is kept even if the store then fails to cache it', async () => {
+    // The store's cache write fails on purpose: what a locked or unreachable database would do.
+    const store = sqlite({ file: tempFile() })
+    ;(store.cache as { set: unknown }).set = async () => {
+      throw new Error('database is locked')
+    }
+    const t = await testRuntime(store, () => {}, {
+      ai: { baseURL: server.baseURL, apiKey: 'sk-test-secret', model: 'test-model', models: ['backup-model'] },
+    })
+    runtimes.push(t.rt)
+    server.reply((body) => ({ content: `from ${body.model}` }))
+    expect(await t.rt.run(() => ai.summarize('x'))).toBe('from test-model')
+    expect(server.requests.map((r) => r.model)).toEqual(['test-model'])
+  })
+
+  it('models without a model are asked in their order', async () => {
+    const { rt } = await start(() => {}, { prices: { 'gpt-4.1': { input: 2, output: 8 } } })
+    server.reply((body) =>
+      body.model === 'gpt-4.1' ? { status: 503, error: 'busy' } : { content: `from ${body.model}` },
+    )
+    expect(await rt.run(() => ai.summarize('x', { models: ['gpt-4.1', 'gpt-4o'] }))).toBe('from gpt-4o')
+    expect(server.requests.map((r) => r.model)).toEqual(['gpt-4.1', 'gpt-4o'])
+  })
+
+  it('an agent budget only tightens the runtime per-run budget', async () => {
+    const { rt } = await start(
+      () => {
+        const agent = $.agent({
+          name: 'a',
+          instructions: 'x',
+          budget: 100,
+          maxTurns: 5,
+          tools: { t: { handler: () => 1 } },
+        })
+        on($.Go.now, () => agent.run('go'))
+      },
+      { budget: { run: 0.0001 } },
+    )
+    server.reply(() => ({ toolCalls: [{ name: 't', arguments: {} }], usage: { prompt: 1000, completion: 0 } })) // $0.001 a turn
+    await rt.send($.Go.now, {})
+    await rt.drain()
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('a budget refuses a model it cannot price', async () => {
+    const { rt } = await start(() => {}, { model: 'my-azure-deployment', budget: { business: 1 } })
+    await expect(rt.run(() => ai.summarize('x'))).rejects.toThrow('AI model my-azure-deployment has no price')
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('send what the real API takes: no record keywords, reasoning models without max_tokens or temperature', async () => {
+    const { rt } = await start(() => {}, { prices: { 'o4-mini': { input: 1, output: 4 } } })
+    server.reply(() => ({ json: { percentage: 10 } }))
+    expect(await rt.run(() => ai.decide('customer-discount', { tier: 'gold' }))).toEqual({ percentage: 10 })
+    server.reply(() => ({ content: 'short' }))
+    await rt.run(() => ai.summarize('x', { model: 'o4-mini', maxTokens: 50, temperature: 0.2 }))
+    expect(server.requests.at(-1)).toMatchObject({ model: 'o4-mini', max_completion_tokens: 50 })
+    expect(server.requests.at(-1)).not.toHaveProperty('temperature')
   })
 })
 

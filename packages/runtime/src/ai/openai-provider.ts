@@ -18,6 +18,9 @@ export interface OpenAIProviderOptions {
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam
 
+/** OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...). */
+const REASONING = /^(o\d|gpt-5)/
+
 function toOpenAI(message: ChatMessage): Message {
   switch (message.role) {
     case 'tool':
@@ -51,6 +54,9 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): AIProvider 
   })
   return {
     name: 'openai',
+    secrets: [options.apiKey, ...Object.values(options.headers ?? {})].filter(
+      (s): s is string => typeof s === 'string',
+    ),
     async chat(request: ChatRequest): Promise<ChatResponse> {
       const completion = await client.chat.completions.create(
         {
@@ -76,8 +82,11 @@ export function openaiProvider(options: OpenAIProviderOptions = {}): AIProvider 
                 },
               }
             : {}),
-          ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-          ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+          // Reasoning models take only their default temperature, and count tokens as max_completion_tokens.
+          ...(request.temperature === undefined || REASONING.test(request.model)
+            ? {}
+            : { temperature: request.temperature }),
+          ...(request.maxTokens === undefined ? {} : { max_completion_tokens: request.maxTokens }),
         },
         request.signal ? { signal: request.signal } : {},
       )

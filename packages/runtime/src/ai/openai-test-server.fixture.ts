@@ -64,6 +64,23 @@ const send = (response: ServerResponse, status: number, body: unknown) => {
   response.end(JSON.stringify(body))
 }
 
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/
+
+/** Why the real API would refuse this request, if it would. */
+function refuse(body: ChatBody, authorization: string | undefined): string | undefined {
+  if (!authorization?.startsWith('Bearer ')) return 'missing bearer authorization'
+  if (/^(o\d|gpt-5)/.test(body.model) && ('max_tokens' in body || 'temperature' in body)) {
+    return `${body.model} does not take max_tokens or a temperature`
+  }
+  const format = body.response_format?.json_schema
+  if (format && !NAME.test(format.name)) return `invalid response_format name ${format.name}`
+  if (format && JSON.stringify(format.schema).includes('"propertyNames"'))
+    return "Invalid schema: 'propertyNames' is not permitted"
+  for (const tool of body.tools ?? [])
+    if (!NAME.test(tool.function.name)) return `invalid tool name ${tool.function.name}`
+  return undefined
+}
+
 export async function startOpenAITestServer(): Promise<OpenAITestServer> {
   const requests: ChatBody[] = []
   let responder: Responder = () => ({ content: 'ok' })
@@ -76,6 +93,9 @@ export async function startOpenAITestServer(): Promise<OpenAITestServer> {
     }
     const body = JSON.parse(await read(request)) as ChatBody
     requests.push(body)
+    // Refuse what the real API refuses, so a test cannot pass on a request OpenAI would reject.
+    const refusal = refuse(body, request.headers.authorization)
+    if (refusal) return send(response, 400, { error: { message: refusal, type: 'invalid_request_error' } })
     const reply = await responder(body, calls++)
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs))
     if (response.destroyed) return

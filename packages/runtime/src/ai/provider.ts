@@ -53,5 +53,7 @@ export interface ChatResponse {
 export interface AIProvider {
   /** For logs, metrics and breaker names: `openai`, `recorded`... */
   readonly name: string
+  /** Values it was configured with that must never be written (its API key): scrubbed from errors. */
+  readonly secrets?: readonly string[]
   chat(request: ChatRequest): Promise<ChatResponse>
 }

@@ -1,6 +1,6 @@
 /**
  * `recordedAI(...)`: an `AIProvider` for tests that answers without a network — from fixtures
- * (first match wins: a substring or RegExp of the last user message, or a predicate of the
+ * (first match wins: a substring or RegExp of the user messages, or a predicate of the
  * request), or from a recording file that a real provider filled once (cassette style:
  * requests are keyed by a hash of model, messages, tools and schema). It keeps every request
  * in `calls`, so a test can assert what was asked.
@@ -43,11 +43,18 @@ export type RecordedAI = AIProvider & { readonly calls: ChatRequest[] }
 const lastUserText = (request: ChatRequest) =>
   [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
 
+/** Every user message (the task, a repair request...): what string and RegExp fixtures match. */
+const userText = (request: ChatRequest) =>
+  request.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => m.content)
+    .join('\n')
+
 function matches(fixture: Fixture, request: ChatRequest): boolean {
   const { match } = fixture
   if (match === undefined) return true
   if (typeof match === 'function') return match(request)
-  const text = lastUserText(request)
+  const text = userText(request)
   return typeof match === 'string' ? text.includes(match) : match.test(text)
 }
 

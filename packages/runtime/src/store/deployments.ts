@@ -28,14 +28,21 @@ export class KyselyDeployments implements DeploymentStore {
   save(deployment: { version: string; bundle: string; sha256: string; now: number }): Promise<{ duplicate: boolean }> {
     const { version, bundle, sha256, now } = deployment
     return this.write(async (tx) => {
-      const existing = await tx.selectFrom('bac_deployments').select('sha256').where('version', '=', version).executeTakeFirst()
+      const existing = await tx
+        .selectFrom('bac_deployments')
+        .select('sha256')
+        .where('version', '=', version)
+        .executeTakeFirst()
       if (existing) {
         if (existing.sha256 === sha256) return { duplicate: true }
         throw new VersionConflictError(
           `version ${version} is already deployed with other code (sha256 ${existing.sha256.slice(0, 12)}…); deploy a new version`,
         )
       }
-      await tx.insertInto('bac_deployments').values({ version, bundle, sha256, created_at: now, activated_at: null, active: 0 }).execute()
+      await tx
+        .insertInto('bac_deployments')
+        .values({ version, bundle, sha256, created_at: now, activated_at: null, active: 0 })
+        .execute()
       return { duplicate: false }
     })
   }
@@ -57,7 +64,11 @@ export class KyselyDeployments implements DeploymentStore {
   }
 
   async get(version: string): Promise<DeploymentRecord | undefined> {
-    const row = await this.db.selectFrom('bac_deployments').selectAll().where('version', '=', version).executeTakeFirst()
+    const row = await this.db
+      .selectFrom('bac_deployments')
+      .selectAll()
+      .where('version', '=', version)
+      .executeTakeFirst()
     if (!row) return undefined
     return {
       version: row.version,
@@ -71,10 +82,18 @@ export class KyselyDeployments implements DeploymentStore {
 
   activate(version: string, now: number): Promise<boolean> {
     return this.write(async (tx) => {
-      const found = await tx.selectFrom('bac_deployments').select('version').where('version', '=', version).executeTakeFirst()
+      const found = await tx
+        .selectFrom('bac_deployments')
+        .select('version')
+        .where('version', '=', version)
+        .executeTakeFirst()
       if (!found) return false
       await tx.updateTable('bac_deployments').set({ active: 0 }).where('active', '=', 1).execute()
-      await tx.updateTable('bac_deployments').set({ active: 1, activated_at: now }).where('version', '=', version).execute()
+      await tx
+        .updateTable('bac_deployments')
+        .set({ active: 1, activated_at: now })
+        .where('version', '=', version)
+        .execute()
       return true
     })
   }

@@ -358,11 +358,15 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
 
   it('keeps deployed versions: once each, one active', async () => {
     await open()
-    expect(await store.deployments.save({ version: '1.0.0', bundle: 'export default 1', sha256: 'aaa', now: T0 })).toEqual({ duplicate: false })
-    expect(await store.deployments.save({ version: '1.0.0', bundle: 'export default 1', sha256: 'aaa', now: T0 + 1 })).toEqual({ duplicate: true })
-    await expect(store.deployments.save({ version: '1.0.0', bundle: 'other', sha256: 'bbb', now: T0 + 2 })).rejects.toThrow(
-      'version 1.0.0 is already deployed with other code',
-    )
+    expect(
+      await store.deployments.save({ version: '1.0.0', bundle: 'export default 1', sha256: 'aaa', now: T0 }),
+    ).toEqual({ duplicate: false })
+    expect(
+      await store.deployments.save({ version: '1.0.0', bundle: 'export default 1', sha256: 'aaa', now: T0 + 1 }),
+    ).toEqual({ duplicate: true })
+    await expect(
+      store.deployments.save({ version: '1.0.0', bundle: 'other', sha256: 'bbb', now: T0 + 2 }),
+    ).rejects.toThrow('version 1.0.0 is already deployed with other code')
     await store.deployments.save({ version: '1.1.0', bundle: 'export default 2', sha256: 'ccc', now: T0 + 3 })
     expect(await store.deployments.activate('1.0.0', T0 + 4)).toBe(true)
     expect(await store.deployments.activate('1.1.0', T0 + 5)).toBe(true)

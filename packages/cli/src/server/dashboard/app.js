@@ -68,8 +68,16 @@ async function refreshRuns() {
   fill(
     '#runs',
     runs.map((run) =>
-      row([statusPill(run.status), run.kind, run.name, String(run.attempt), duration(run), time(run.startedAt ?? run.createdAt)], () =>
-        openRun(run.id),
+      row(
+        [
+          statusPill(run.status),
+          run.kind,
+          run.name,
+          String(run.attempt),
+          duration(run),
+          time(run.startedAt ?? run.createdAt),
+        ],
+        () => openRun(run.id),
       ),
     ),
     'no runs yet — send an event',
@@ -136,7 +144,9 @@ async function refreshDlq() {
         await api(`/api/dlq/${letter.id}/replay`, { method: 'POST' })
         refresh()
       })
-      return row([letter.name, letter.error?.message, String(letter.attempts?.length ?? ''), replay], () => openRun(letter.runId))
+      return row([letter.name, letter.error?.message, String(letter.attempts?.length ?? ''), replay], () =>
+        openRun(letter.runId),
+      )
     }),
     'no dead letters',
   )
@@ -144,14 +154,20 @@ async function refreshDlq() {
 
 async function refreshEvents() {
   const events = await api('/api/events/latest?limit=30')
-  fill('#events', events.map((e) => row([String(e.seq), e.name, short(e.payload, 80), time(e.createdAt)])), 'no events yet')
+  fill(
+    '#events',
+    events.map((e) => row([String(e.seq), e.name, short(e.payload, 80), time(e.createdAt)])),
+    'no events yet',
+  )
 }
 
 async function refreshSchedules() {
   const schedules = await api('/api/schedules')
   fill(
     '#schedules',
-    schedules.filter((s) => s.active).map((s) => row([s.name, s.cron, new Date(s.nextAt).toLocaleString(), time(s.lastFiredAt)])),
+    schedules
+      .filter((s) => s.active)
+      .map((s) => row([s.name, s.cron, new Date(s.nextAt).toLocaleString(), time(s.lastFiredAt)])),
     'no schedules',
   )
 }
@@ -196,7 +212,9 @@ async function loadBusiness() {
 
 function describeBusiness(business) {
   const lines = [
-    ...business.handlers.map((h) => `on ${h.events.join(', ')} → ${h.name}${h.sends?.length ? ` → sends ${h.sends.join(', ')}` : ''}`),
+    ...business.handlers.map(
+      (h) => `on ${h.events.join(', ')} → ${h.name}${h.sends?.length ? ` → sends ${h.sends.join(', ')}` : ''}`,
+    ),
     ...business.services.map((s) => `service ${s.name}: ${s.operations.map((o) => o.name).join(', ')}`),
     ...business.schedules.map((s) => `every ${s.schedule ?? s.cron} → ${s.name}`),
   ]
