@@ -6,10 +6,33 @@
  * process.exitCode = await main(['describe', 'examples/shop'])
  */
 import { type Command, type Io, UsageError } from './command.ts'
+import { deployCommand } from './commands/deploy.ts'
 import { describeCommand } from './commands/describe.ts'
 import { devCommand } from './commands/dev.ts'
+import { dlqCommand } from './commands/dlq.ts'
+import { initCommand } from './commands/init.ts'
+import { inspectCommand } from './commands/inspect.ts'
+import { keysCommand } from './commands/keys.ts'
+import { runsCommand } from './commands/runs.ts'
+import { callCommand, sendCommand } from './commands/send.ts'
+import { startCommand } from './commands/start.ts'
+import { rollbackCommand, versionsCommand } from './commands/versions.ts'
 
-const COMMANDS: readonly Command[] = [devCommand, describeCommand]
+const COMMANDS: readonly Command[] = [
+  initCommand,
+  devCommand,
+  startCommand,
+  sendCommand,
+  callCommand,
+  runsCommand,
+  dlqCommand,
+  deployCommand,
+  versionsCommand,
+  rollbackCommand,
+  keysCommand,
+  inspectCommand,
+  describeCommand,
+]
 
 const consoleIo: Io = {
   out: (text) => process.stdout.write(`${text}\n`),

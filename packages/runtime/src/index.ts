@@ -23,7 +23,7 @@ export {
 } from './errors.ts'
 export type { HealthReport, ServiceHealth } from './health.ts'
 export { type JsonLoggerOptions, jsonLogger, type LogLevel } from './json-logger.ts'
-export { type LoadOptions, load, resolveEntry } from './load.ts'
+export { businessName, type LoadOptions, load, resolveEntry } from './load.ts'
 export { BulkheadRejectedError, bulkhead } from './policies/bulkhead.ts'
 export { type BreakerPhase, BrokenCircuitError } from './policies/circuit-breaker.ts'
 export { fallback } from './policies/fallback.ts'

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe } from '@bac/sdk'
 import { expect, it, describe as suite } from 'vitest'
 import { load } from './load.ts'
@@ -22,6 +25,20 @@ suite('load', () => {
       services: ['AlphaService'],
       schedules: ['alphaHourly'],
     })
+  })
+
+  it('gives a business outside any install (a fresh bac init) the runtime’s @bac/sdk and zod', async () => {
+    for (const type of ['module', 'commonjs']) {
+      const dir = mkdtempSync(join(tmpdir(), 'bac-fresh-'))
+      mkdirSync(join(dir, 'src'))
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fresh-${type}`, type }))
+      writeFileSync(
+        join(dir, 'src', 'index.ts'),
+        "import $, { on } from '@bac/sdk'\nimport { z } from 'zod'\non($.Greeting.sent, (p: unknown) => z.object({ name: z.string() }).parse(p))\n",
+      )
+      const business = await load(dir)
+      expect([business.name, business.handlers.map((h) => h.name)]).toEqual([`fresh-${type}`, ['Greeting.sent']])
+    }
   })
 
   it('keeps two businesses loaded at once apart', async () => {

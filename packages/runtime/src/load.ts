@@ -11,8 +11,9 @@
  * const rt = await createRuntime({ business, store: sqlite({ file: '.bac/dev.db' }) })
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import Module, { register } from 'node:module'
+import { basename, delimiter, dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BusinessDefinition } from '@bac/sdk'
 import { collect } from '@bac/sdk/internal'
 import { tsImport } from 'tsx/esm/api'
@@ -25,8 +26,29 @@ export interface LoadOptions {
   readonly name?: string
 }
 
+let fallbackRegistered = false
+
+/**
+ * Let businesses without their own @bac/sdk or zod use the runtime's: ES modules through a
+ * resolve hook (resolve-fallback.mjs), CommonJS ones through Node's global module paths.
+ */
+function registerFallback(): void {
+  if (fallbackRegistered) return
+  fallbackRegistered = true
+  register(new URL('./resolve-fallback.mjs', import.meta.url), { data: { base: import.meta.url } })
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    const modules = join(dir, 'node_modules')
+    if (existsSync(join(modules, '@bac', 'sdk'))) {
+      process.env.NODE_PATH = [process.env.NODE_PATH, modules].filter(Boolean).join(delimiter)
+      ;(Module as unknown as { _initPaths(): void })._initPaths()
+      break
+    }
+  }
+}
+
 export async function load(entry: string, options: LoadOptions = {}): Promise<BusinessDefinition> {
   const file = resolveEntry(entry)
+  registerFallback()
   let exported: Record<string, unknown> = {}
   const ambient = await collect(options.name ?? businessName(file), async () => {
     exported = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>
@@ -46,7 +68,7 @@ export function resolveEntry(entry: string): string {
 }
 
 /** The unscoped name of the nearest package.json, else the directory's name. */
-function businessName(file: string): string {
+export function businessName(file: string): string {
   for (let dir = dirname(file); ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json')
     if (existsSync(manifest)) {

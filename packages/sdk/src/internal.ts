@@ -15,4 +15,4 @@ export { eventName, matches, normalizePattern, normalizePatterns } from './patte
 export { refPath } from './ref.ts'
 export { describeValue, isSchema, toSchema, validate } from './schema.ts'
 export { isSecretField, PERSONAL_FIELDS, SECRET_FIELDS, scrubText, secretFields } from './secrets.ts'
-export { serviceKey } from './service.ts'
+export { serviceKey, serviceSubject } from './service.ts'

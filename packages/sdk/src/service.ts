@@ -211,6 +211,11 @@ export function serviceKey(name: string): string {
     .join('')
 }
 
+/** The noun of a service's verbs, unless it names one: its key without "Service"/"API" (`EmailService` → `Email`). */
+export function serviceSubject(key: string): string {
+  return key.replace(/(?:Service|API|Api)$/, '') || key
+}
+
 export function service<
   I extends Record<string, unknown>,
   O extends Record<string, unknown>,
@@ -228,7 +233,7 @@ export function service<
   checkKeys(input, place)
   const version = checkVersion(input.version, place)
   const key = serviceKey(name)
-  const subject = input.subject === undefined ? key.replace(/(?:Service|API|Api)$/, '') || key : refPath(input.subject)
+  const subject = input.subject === undefined ? serviceSubject(key) : refPath(input.subject)
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(subject)) {
     throw new DeclarationError(`${place}: subject must be a noun such as 'Email', got "${subject}"`)
   }

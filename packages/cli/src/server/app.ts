@@ -43,6 +43,9 @@ const STATUS: Readonly<Record<string, 400 | 404 | 409 | 429>> = {
 
 type Env = { Variables: { role?: string } }
 
+/** Largest deployment bundle, bytes. */
+const DEPLOYMENT_LIMIT = 64 * 1024 * 1024
+
 export function createApp(options: AppOptions): Hono<Env> {
   const { runtime: rt } = options
   const app = new Hono<Env>()
@@ -60,13 +63,14 @@ export function createApp(options: AppOptions): Hono<Env> {
     return c.json(body, status)
   })
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404))
-  app.use(
-    '*',
+  const sized = (maxSize: number) =>
     bodyLimit({
-      maxSize: limit,
-      onError: (c) => c.json({ error: `the request body is over the limit of ${limit} bytes` }, 413),
-    }),
-  )
+      maxSize,
+      onError: (c) => c.json({ error: `the request body is over the limit of ${maxSize} bytes` }, 413),
+    })
+  // Deployments carry a whole bundle; everything else is a payload.
+  app.use('/api/deployments', sized(DEPLOYMENT_LIMIT))
+  app.use('*', async (c, next) => (c.req.path === '/api/deployments' ? next() : sized(limit)(c, next)))
 
   const need =
     (permission: Permission): MiddlewareHandler<Env> =>

@@ -1,6 +1,7 @@
 /**
  * Serve an app on a port (0: any free one) until closed. The app can be swapped while serving
  * — a reload or a deploy remounts the business's endpoints without dropping the port.
+ * `serveRuntime` does that for a runtime's app.
  *
  * @example
  * const server = await serveApp(() => app, { host: '127.0.0.1', port: 4400 })
@@ -8,7 +9,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import type { Hono } from 'hono'
+import { type AppOptions, createApp } from './app.ts'
 
 export interface Served {
   readonly url: string
@@ -16,7 +17,7 @@ export interface Served {
 }
 
 export function serveApp(
-  app: () => Hono<never> | Hono,
+  app: () => { fetch(request: Request): Response | Promise<Response> },
   options: { readonly host: string; readonly port: number },
 ): Promise<Served> {
   return new Promise((resolve, reject) => {
@@ -37,4 +38,23 @@ export function serveApp(
     )
     server.once('error', reject)
   })
+}
+
+/** The app of a runtime, served; `remount()` rebuilds it after the active definition changed. */
+export interface RuntimeServer extends Served {
+  remount(): void
+}
+
+export async function serveRuntime(
+  options: AppOptions,
+  where: { readonly host: string; readonly port: number },
+): Promise<RuntimeServer> {
+  let app = createApp(options)
+  const served = await serveApp(() => app, where)
+  return {
+    ...served,
+    remount() {
+      app = createApp(options)
+    },
+  }
 }
