@@ -12,8 +12,16 @@ export interface Result {
 }
 
 /** Start `bac` and keep it running; `stop()` sends SIGINT and resolves with what it printed. */
-export function startBac(args: readonly string[], options: { cwd?: string } = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT })
+export interface BacOptions {
+  readonly cwd?: string
+  readonly env?: Readonly<Record<string, string>>
+}
+
+const spawnBac = (args: readonly string[], options: BacOptions) =>
+  spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } })
+
+export function startBac(args: readonly string[], options: BacOptions = {}) {
+  const child = spawnBac(args, options)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk) => {
@@ -25,15 +33,22 @@ export function startBac(args: readonly string[], options: { cwd?: string } = {}
   const closed = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
   return {
     child,
-    /** Resolves once stdout contains `text`. */
+    /** Resolves once it has printed `text` (on stdout or stderr). */
     async waitFor(text: string, ms = 20_000): Promise<void> {
       const deadline = Date.now() + ms
-      while (!stdout.includes(text)) {
+      while (!stdout.includes(text) && !stderr.includes(text)) {
         if (Date.now() > deadline || child.exitCode !== null)
           throw new Error(`bac never printed "${text}":\n${stdout}\n${stderr}`)
         await new Promise((r) => setTimeout(r, 50))
       }
     },
+    /** The first http://host:port it printed (a server's address). */
+    async url(): Promise<string> {
+      await this.waitFor('http://')
+      const found = /http:\/\/[\d.]+:\d+/.exec(stdout)?.[0] ?? ''
+      return found.replace('0.0.0.0', '127.0.0.1')
+    },
+    output: () => ({ stdout, stderr }),
     stop(): Promise<Result> {
       child.kill('SIGINT')
       return closed
@@ -41,9 +56,9 @@ export function startBac(args: readonly string[], options: { cwd?: string } = {}
   }
 }
 
-export function bac(args: readonly string[], options: { cwd?: string } = {}): Promise<Result> {
+export function bac(args: readonly string[], options: BacOptions = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT })
+    const child = spawnBac(args, options)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {

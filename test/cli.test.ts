@@ -7,13 +7,17 @@ import { bac, startBac } from './bac.ts'
 describe('the bac command', () => {
   it('runs a business with dev on a SQLite file, and stops cleanly on Ctrl-C', async () => {
     const db = join(tempFile('x'), 'nested', 'dev.db')
-    const dev = startBac(['dev', 'examples/shop', '--db', db])
+    const dev = startBac(['dev', 'examples/shop', '--db', db, '--port', '0'])
     await dev.waitFor('is running')
     expect(existsSync(db)).toBe(true)
     const result = await dev.stop()
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('business example-shop')
-    expect(result.stdout).toContain(`bac dev: example-shop is running on ${db} (Ctrl-C to stop)`)
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `bac dev: example-shop is running on ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at http://127\\.0\\.0\\.1:\\d+ \\(ready in \\d+ ms; Ctrl-C to stop\\)`,
+      ),
+    )
     expect(result.stdout).toContain('bac dev: stopping')
   })
 
