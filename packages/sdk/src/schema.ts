@@ -219,6 +219,10 @@ interface ZodIssueLike {
   readonly expected?: unknown
   readonly format?: string
   readonly values?: readonly unknown[]
+  readonly minimum?: number | bigint
+  readonly maximum?: number | bigint
+  readonly inclusive?: boolean
+  readonly origin?: string
 }
 
 function toIssue(issue: ZodIssueLike, root: unknown): ValidationIssue {
@@ -246,17 +250,29 @@ function expectedOf(issue: ZodIssueLike): string | undefined {
       return `a valid ${issue.format ?? 'value'}`
     case 'invalid_value':
       return issue.values ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : undefined
+    case 'too_small':
+    case 'too_big':
+      return bound(issue)
     default:
       return undefined
   }
+}
+
+/** `at least 0`, `at most 3 items`, `more than 0`, `at least 2 characters`. */
+function bound(issue: ZodIssueLike): string | undefined {
+  const limit = issue.code === 'too_small' ? issue.minimum : issue.maximum
+  if (limit === undefined) return undefined
+  const small = issue.code === 'too_small'
+  const words = issue.inclusive === false ? (small ? 'more than' : 'less than') : small ? 'at least' : 'at most'
+  const unit =
+    issue.origin === 'string' ? ' characters' : issue.origin === 'array' || issue.origin === 'set' ? ' items' : ''
+  return `${words} ${String(limit)}${unit}`
 }
 
 const article = (raw: string): string => {
   const type = raw === 'int' ? 'integer' : raw
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
 }
-
-/** Field names whose values never appear in messages. */
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = ''

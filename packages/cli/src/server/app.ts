@@ -149,8 +149,10 @@ export function createApp(options: AppOptions): Hono<Env> {
     const dead = await rt.dlq.get(c.req.param('id'))
     return dead ? c.json(dead) : c.json({ error: `no dead letter ${c.req.param('id')}` }, 404)
   })
-  api.post('/dlq/:id/replay', need('operate'), async (c) => c.json(await rt.dlq.replay(c.req.param('id'))))
-  api.post('/dlq/:id/discard', need('operate'), async (c) => {
+  const letter: MiddlewareHandler<Env> = async (c, next) =>
+    (await rt.dlq.get(c.req.param('id') ?? '')) ? next() : c.json({ error: `no dead letter ${c.req.param('id')}` }, 404)
+  api.post('/dlq/:id/replay', need('operate'), letter, async (c) => c.json(await rt.dlq.replay(c.req.param('id'))))
+  api.post('/dlq/:id/discard', need('operate'), letter, async (c) => {
     await rt.dlq.discard(c.req.param('id'))
     return c.json({ discarded: c.req.param('id') })
   })
