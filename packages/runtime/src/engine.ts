@@ -13,6 +13,7 @@ import { type AISettings, aiSettings } from './ai/ai-config.ts'
 import { AIGateway } from './ai/ai-gateway.ts'
 import { Catalog, type Invocable, type ResolvedOperation, unversioned } from './catalog.ts'
 import type { Clock, Timer } from './clock/clock.ts'
+import { documentEventKey } from './db/document-events.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import { fromErrorInfo } from './errors.ts'
 import { newId } from './ids.ts'
@@ -75,6 +76,8 @@ export interface PublishOrigin {
   readonly correlationId?: string
   /** The sender's trace context, carried to the runs the event creates. */
   readonly trace?: string
+  /** A db write's change event: its payload is the document. */
+  readonly document?: boolean
 }
 
 export interface InvokeOrigin {
@@ -217,8 +220,10 @@ export class Engine {
     options: SendOptions = {},
     origin: PublishOrigin = {},
   ): { readonly event: NewEvent; readonly runs: NewRun[] } {
-    const schema = this.business.events[name]
+    // A document's change event carries the document, shaped by its collection, not the event schema.
+    const schema = origin.document ? undefined : this.business.events[name]
     const data = schema ? validate(schema, payload, `${name} payload`) : payload
+    const idempotencyKey = options.idempotencyKey ?? documentEventKey(name, payload)
     const now = this.clock.now()
     const id = origin.id ?? newId()
     const correlationId = origin.correlationId ?? (options.correlationId as string | undefined) ?? id
@@ -253,7 +258,7 @@ export class Engine {
       id,
       name,
       payload: data,
-      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
       correlationId,
       ...(origin.sourceRunId ? { sourceRunId: origin.sourceRunId } : {}),
       createdAt: now,

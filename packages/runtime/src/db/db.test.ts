@@ -1,5 +1,5 @@
 /** The `db` contract, on SQLite and (with BAC_TEST_POSTGRES_URL) PostgreSQL. */
-import { $, db, isValidationError, on, step } from '@bac/sdk'
+import { $, db, events, isValidationError, on, send, step } from '@bac/sdk'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Runtime } from '../runtime.ts'
@@ -282,6 +282,36 @@ describe.each(testStores)('db on $name', ({ make }) => {
         'Product.* Desk',
         'created Desk',
       ].sort(),
+    )
+  })
+
+  it('announces a created document once, even when code sends its created event too (the seeds’ pattern)', async () => {
+    const seen: unknown[] = []
+    const { rt } = await start(() => {
+      events({ Order: { created: z.object({ total: z.number() }) } })
+      on($.Order.created, (order: { $id: string; total: number }) => {
+        seen.push([order.$id, order.total])
+      })
+      on($.Checkout.done, async ({ total }: { total: number }) => {
+        const order = await db.create('Order', { total })
+        await send($.Order.created, order)
+      })
+    })
+    await rt.send($.Checkout.done, { total: 30 })
+    const outside = await rt.db.create('Order', { total: 40 })
+    await rt.send($.Order.created, outside)
+    await rt.drain()
+    // One run each, and the event carries the document ($id kept, though its schema knows no $id).
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        [outside.$id, 40],
+        [expect.any(String), 30],
+      ]),
+    )
+    expect(seen).toHaveLength(2)
+    // An Order.created that is not a document's is an event like any other, checked by its schema.
+    await expect(rt.send($.Order.created, { total: 'ten' })).rejects.toThrow(
+      'Order.created payload: total must be a number',
     )
   })
 

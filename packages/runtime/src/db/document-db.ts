@@ -526,6 +526,7 @@ export class DocumentDb implements Db {
         ...(this.scope.sourceRunId ? { sourceRunId: this.scope.sourceRunId } : {}),
         ...(this.scope.correlationId ? { correlationId: this.scope.correlationId } : {}),
         ...(trace ? { trace } : {}),
+        document: true,
       },
     )
   }
