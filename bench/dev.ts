@@ -20,14 +20,20 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 function nodeStart(): Promise<number> {
   const began = performance.now()
-  return new Promise((resolve) => spawn(process.execPath, ['-e', '0']).on('exit', () => resolve(performance.now() - began)))
+  return new Promise((resolve) =>
+    spawn(process.execPath, ['-e', '0']).on('exit', () => resolve(performance.now() - began)),
+  )
 }
 
 async function devTimes(): Promise<{ ready: number; reloads: number[] }> {
   const began = performance.now()
-  const dev = spawn(process.execPath, [BAC, 'dev', SHOP, '--port', '0', '--db', join(mkdtempSync(join(tmpdir(), 'bac-bench-')), 'dev.db')], {
-    cwd: ROOT,
-  })
+  const dev = spawn(
+    process.execPath,
+    [BAC, 'dev', SHOP, '--port', '0', '--db', join(mkdtempSync(join(tmpdir(), 'bac-bench-')), 'dev.db')],
+    {
+      cwd: ROOT,
+    },
+  )
   let out = ''
   dev.stdout.on('data', (chunk) => {
     out += chunk
@@ -69,4 +75,6 @@ console.log(`bac dev examples/shop, node ${process.version}, ${RELOADS} reloads`
 console.log(`bare node process start            ${fmt(nodeMs)}`)
 console.log(`bac dev to ready                   ${fmt(ready)}   (${(ready / nodeMs).toFixed(1)}x a bare node start)`)
 console.log(`load() of the shop, in process     ${fmt(median(loads))}   (median)`)
-console.log(`save to reloaded                   ${fmt(median(reloads))}   (median; ${(median(reloads) / median(loads)).toFixed(1)}x a load)`)
+console.log(
+  `save to reloaded                   ${fmt(median(reloads))}   (median; ${(median(reloads) / median(loads)).toFixed(1)}x a load)`,
+)
