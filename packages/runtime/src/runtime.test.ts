@@ -85,7 +85,7 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     const bad = await rt.send($.Payment.process, { amount: -1 }).catch((e: unknown) => e)
     expect(isValidationError(bad)).toBe(true)
     expect((bad as Error).message).toBe(
-      'PaymentService.process input: amount is invalid (Too small: expected number to be >0), got -1',
+      'PaymentService.process input: amount must be more than 0, got -1',
     )
     expect(await rt.runs.list({ kind: 'operation' })).toHaveLength(1)
     const wrongOutput = await rt.send($.Payment.broken, {}).catch((e: unknown) => e)
