@@ -26,9 +26,13 @@ describe('the bac command', () => {
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('business example-shop')
-    expect(result.stdout).toMatch(/placeOrder {2}on Order\.placed/)
+    expect(result.stdout).toMatch(
+      /placeOrder {2}on Order\.created {2}sends Order\.rejected, Order\.confirmed, Order\.failed/,
+    )
     expect(result.stdout).toMatch(/dailyReport {2}day at 6pm \(0 18 \* \* \*\)/)
-    expect(result.stdout).toContain('place-order  reserve-inventory↺ → charge-payment↺')
+    expect(result.stdout).toContain(
+      'place-order  reserve-inventory↺ → charge-payment↺ → create-shipment↺ → send-confirmation',
+    )
   })
 
   it('prints the listing as JSON with --json', async () => {
@@ -38,6 +42,7 @@ describe('the bac command', () => {
     expect(listing.services.map((s: { name: string }) => s.name)).toEqual([
       'InventoryService',
       'PaymentService',
+      'ShippingService',
       'EmailService',
     ])
   })

@@ -1,24 +1,44 @@
-/** Stock levels, owned by the inventory service: others reserve and release through it. */
-import $ from '@bac/sdk'
+/**
+ * Stock levels, owned by the inventory service: others reserve, release and restock through its
+ * operations, whose contracts are zod schemas (an input that does not fit is refused before the
+ * handler runs).
+ *
+ * @example
+ * await send($.Inventory.restock, { sku: 'lamp', available: 10 })
+ * const reservation = await send($.Inventory.reserve, { orderId: 'o1', items: [{ sku: 'lamp', quantity: 2, price: 40 }] })
+ * await send($.Inventory.release, reservation)
+ */
+import $, { NonRetryableError } from '@bac/sdk'
 import { z } from 'zod'
 import { Item } from './events.ts'
 
+/** A SKU's stock level. */
 export interface Stock {
   sku: string
   available: number
 }
 
-/** Not retried: waiting will not make stock appear. */
-export class OutOfStock extends Error {
-  constructor(readonly sku: string) {
-    super(`out of stock: ${sku}`)
-    this.name = 'OutOfStock'
+/**
+ * Not enough of a SKU to reserve. Not retried: waiting will not make stock appear.
+ *
+ * @example
+ * throw new OutOfStock('lamp', 1, 3) // out of stock: lamp (1 available, 3 wanted)
+ */
+export class OutOfStock extends NonRetryableError {
+  override readonly code = 'SHOP_OUT_OF_STOCK'
+
+  constructor(sku: string, available: number, wanted: number) {
+    super(`out of stock: ${sku} (${available} available, ${wanted} wanted)`)
   }
 }
 
 const stock = $.db.collection<Stock>('stock')
-const Reservation = z.object({ reservationId: z.string(), items: z.array(Item) })
 
+/** What `reserve` returns and `release` takes back. */
+export const Reservation = z.object({ reservationId: z.string(), items: z.array(Item) })
+export type Reservation = z.infer<typeof Reservation>
+
+/** Reserve, release and restock SKUs; `GET /stock/:sku` shows a level. */
 export const InventoryService = $.service({
   name: 'InventoryService',
   version: '1.0.0',
@@ -27,13 +47,20 @@ export const InventoryService = $.service({
     reserve: {
       input: z.object({ orderId: z.string(), items: z.array(Item) }),
       output: Reservation,
-      retry: { attempts: 3, nonRetryable: ['OutOfStock'] },
+      retry: { attempts: 3 },
       handler: async ({ orderId, items }) => {
-        for (const item of items) {
-          const level = await stock.findOne({ sku: item.sku })
-          if (!level || level.available < item.quantity) throw new OutOfStock(item.sku)
-          await stock.update(level.$id, { available: level.available - item.quantity })
+        // Lines of one SKU are added up, and every SKU is checked before any is taken, so a
+        // refused order leaves no stock behind.
+        const wanted = new Map<string, number>()
+        for (const { sku, quantity } of items) wanted.set(sku, (wanted.get(sku) ?? 0) + quantity)
+        const takes = []
+        for (const [sku, quantity] of wanted) {
+          const level = await stock.findOne({ sku })
+          if (!level || level.available < quantity) throw new OutOfStock(sku, level?.available ?? 0, quantity)
+          takes.push({ level, quantity })
         }
+        for (const { level, quantity } of takes)
+          await stock.update(level.$id, { available: level.available - quantity })
         return { reservationId: `res-${orderId}`, items }
       },
     },
@@ -52,6 +79,9 @@ export const InventoryService = $.service({
     },
   },
   endpoints: {
-    'GET /stock/:sku': async (c) => c.json(await stock.findOne({ sku: c.req.param('sku') })),
+    'GET /stock/:sku': async (c) => {
+      const level = await stock.findOne({ sku: c.req.param('sku') })
+      return level ? c.json(level) : c.json({ error: `no stock kept for ${c.req.param('sku')}` }, 404)
+    },
   },
 })

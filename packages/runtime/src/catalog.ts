@@ -53,7 +53,8 @@ export class Catalog {
     for (const schedule of business.schedules) this.schedules.set(schedule.name, schedule)
     for (const service of business.services) {
       if (service.versions) continue
-      for (const alias of new Set([service.name, service.key])) {
+      // By name, key or subject: `InventoryService`, `Inventory` (the noun of its verbs).
+      for (const alias of new Set([service.name, service.key, service.subject])) {
         this.services.set(alias, [...(this.services.get(alias) ?? []), service])
       }
       for (const operation of service.operations) {

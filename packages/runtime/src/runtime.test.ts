@@ -84,9 +84,7 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     expect(await rt.send($.Payment.process, { amount: 12 })).toEqual({ paymentId: 'pay-12' })
     const bad = await rt.send($.Payment.process, { amount: -1 }).catch((e: unknown) => e)
     expect(isValidationError(bad)).toBe(true)
-    expect((bad as Error).message).toBe(
-      'PaymentService.process input: amount must be more than 0, got -1',
-    )
+    expect((bad as Error).message).toBe('PaymentService.process input: amount must be more than 0, got -1')
     expect(await rt.runs.list({ kind: 'operation' })).toHaveLength(1)
     const wrongOutput = await rt.send($.Payment.broken, {}).catch((e: unknown) => e)
     expect((wrongOutput as Error).message).toBe('PaymentService.broken output: ok must be a boolean, got "yes"')

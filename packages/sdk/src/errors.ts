@@ -109,3 +109,9 @@ export class TimeoutError extends BacError {
 }
 
 export const isTimeoutError = (e: unknown): e is TimeoutError => hasCode(e, 'BAC_TIMEOUT')
+
+/**
+ * A saga failed and its finished steps were undone: its run ends `compensated`, and a caller
+ * awaiting it gets this error (code `BAC_SAGA_COMPENSATED`).
+ */
+export const isSagaCompensatedError = (e: unknown): boolean => hasCode(e, 'BAC_SAGA_COMPENSATED')

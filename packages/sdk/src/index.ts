@@ -43,6 +43,7 @@ export {
   isDeclarationError,
   isNonRetryableError,
   isNoRuntimeError,
+  isSagaCompensatedError,
   isTimeoutError,
   isValidationError,
   NonRetryableError,
