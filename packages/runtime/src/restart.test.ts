@@ -92,7 +92,12 @@ describe.each(locations)('restarting on $name', ({ where }) => {
     const first = await open(location, define, realClock, { shutdownGrace: 200 })
     await first.send($.Quick.job, {})
     await first.send($.Slow.job, {})
-    for (let i = 0; i < 100 && done.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    // Until the quick one is done and the slow one is under way (its first step stored).
+    const underWay = async () => {
+      const [slowRun] = await first.runs.list({ name: 'Slow.job' })
+      return done.length > 0 && slowRun !== undefined && ((await first.runs.get(slowRun.id))?.steps.length ?? 0) > 0
+    }
+    for (let i = 0; i < 300 && !(await underWay()); i++) await new Promise((r) => setTimeout(r, 10))
     await first.stop()
     runtimes.pop()
     expect(done).toEqual(['quick'])
