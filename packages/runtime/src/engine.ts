@@ -153,11 +153,17 @@ export class Engine {
 
   /** Load a definition and make it the one new runs use; runs pinned to others keep theirs. */
   activate(business: BusinessDefinition, version?: string): Catalog {
+    const catalog = this.load(business, version)
+    this.active = version ?? ''
+    return catalog
+  }
+
+  /** Load a definition so runs pinned to its version can execute, without making it active. */
+  load(business: BusinessDefinition, version?: string): Catalog {
     const catalog = new Catalog(business)
     // Declared metrics are scraped from the start, at zero, not only once first recorded.
     for (const metric of business.metrics) this.metrics.recorder(metric)
     this.catalogs.set(version ?? '', catalog)
-    this.active = version ?? ''
     for (const handler of business.handlers) {
       const limit = this.policiesOf(catalog.service(handler.service), handler.options).concurrency?.limit
       if (limit !== undefined) this.limits.set(handler.name, limit)

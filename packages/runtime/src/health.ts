@@ -30,6 +30,10 @@ export interface HealthReport {
   readonly services: Readonly<Record<string, ServiceHealth>>
   /** Every circuit breaker's phase; an open one makes the report `degraded`. */
   readonly breakers: Readonly<Record<string, BreakerPhase>>
+  /** Runs this worker holds leases on (executing now). */
+  readonly leases: number
+  /** How long the longest-waiting runnable run has waited for a worker, ms (0: none waits). */
+  readonly lagMs: number
 }
 
 const CHECK_TIMEOUT = 5000
@@ -53,6 +57,8 @@ export class HealthMonitor {
   constructor(
     private readonly engine: Engine,
     private readonly ambient: Context,
+    /** How many runs this worker is executing. */
+    private readonly leases: () => number = () => 0,
   ) {}
 
   start(): void {
@@ -77,6 +83,8 @@ export class HealthMonitor {
     const store = await this.probeStore()
     const services = Object.fromEntries(this.latest)
     const breakers = store.reachable ? await this.engine.breakers.phases() : {}
+    const stats = store.reachable ? await this.engine.store.stats(this.engine.clock.now()) : undefined
+    const lagMs = stats?.oldestDueAt === undefined ? 0 : Math.max(0, this.engine.clock.now() - stats.oldestDueAt)
     const unhealthy =
       [...this.latest.values()].some((s) => s.status === 'unhealthy') ||
       Object.values(breakers).some((phase) => phase === 'open')
@@ -86,6 +94,8 @@ export class HealthMonitor {
       store,
       services,
       breakers,
+      leases: this.leases(),
+      lagMs,
     }
   }
 

@@ -95,9 +95,13 @@ export interface Runtime {
   readonly db: Db
   /**
    * Load a new definition (a deploy, a hot reload) and make it the one new runs use. Runs in
-   * flight stay pinned to the version they started on and finish on its code.
+   * flight stay pinned to the version they started on and finish on its code. With
+   * `active: false` it is only loaded, so runs pinned to it can execute here.
    */
-  activate(business: BusinessDefinition, options: { readonly version: string }): Promise<void>
+  activate(
+    business: BusinessDefinition,
+    options: { readonly version: string; readonly active?: boolean },
+  ): Promise<void>
   /** The versions this runtime can execute, and the one new runs use. */
   readonly versions: { readonly active: string | undefined; readonly loaded: readonly (string | null)[] }
   /** Store reachability, circuit-breaker states and each service's latest health check. */
@@ -158,23 +162,27 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   instrument(engine)
   const executor = new Executor(engine)
   engine.execute = (run) => executor.execute(run)
-  // Other processes may write to a PostgreSQL store; a virtual clock means one test process.
+  // Other processes may write to a PostgreSQL store: they say so (LISTEN/NOTIFY), and a slow
+  // poll is the safety net. A virtual clock means one test process.
+  const shared = store.kind === 'postgres' && !isVirtual(clock)
+  const listens = shared && store.listen !== undefined && options.pollInterval === undefined
   const poll =
     options.pollInterval === false
       ? undefined
-      : (options.pollInterval ?? (store.kind === 'postgres' && !isVirtual(clock) ? 1000 : undefined))
+      : (options.pollInterval ?? (shared ? (listens ? 5000 : 1000) : undefined))
   const dispatcher = new Dispatcher(engine, executor, {
     concurrency: options.concurrency ?? 10,
     ...(poll === undefined ? {} : { pollInterval: poll }),
     // On PostgreSQL a wake-up can race a suspension in another worker; sweep for those now and then.
-    ...(store.kind === 'postgres' && !isVirtual(clock) ? { sweepInterval: 15_000 } : {}),
+    ...(shared ? { sweepInterval: 15_000 } : {}),
   })
   dispatcher.attach()
   const scheduler = new Scheduler(engine)
   const outside = new OutsideContext(engine)
-  const health = new HealthMonitor(engine, outside)
+  const health = new HealthMonitor(engine, outside, () => executor.active.size)
   const detach = isVirtual(clock) ? clock.attach(quiet) : undefined
   let state: 'created' | 'started' | 'stopped' = 'created'
+  let unlisten: (() => Promise<void>) | undefined
 
   const assertOpen = (what: string) => {
     if (state === 'stopped') throw new RuntimeStateError(`${what}: the runtime is stopped`)
@@ -193,6 +201,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (state === 'started') return
       await releaseDeadOwners(store, clock.now(), log)
       state = 'started'
+      if (listens) unlisten = await store.listen?.('bac_work', () => engine.emitter.emit('work', undefined))
       await scheduler.start()
       health.start()
       dispatcher.start()
@@ -203,6 +212,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       state = 'stopped'
       scheduler.stop()
       health.stop()
+      await unlisten?.()
       await dispatcher.stop(options.shutdownGrace ?? 10_000)
       detach?.()
       await store.close()
@@ -240,9 +250,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return bindContext(outside, fn)
     },
 
-    async activate(next, { version }) {
+    async activate(next, { version, active = true }) {
       assertOpen('activate()')
       if (typeof version !== 'string' || version === '') throw new TypeError('activate(): a version is required')
+      if (!active) {
+        engine.load(next, version)
+        dispatcher.kick()
+        return
+      }
       engine.activate(next, version)
       log.info('activated a new definition; new runs use it, runs in flight keep theirs', { version })
       if (state === 'started') {

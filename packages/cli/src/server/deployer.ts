@@ -34,6 +34,7 @@ const invalid = (field: string, expected: string, got: unknown) =>
 
 export class Deployer {
   private readonly loaded = new Map<string, BusinessDefinition>()
+  private syncing: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly rt: Runtime,
@@ -47,14 +48,49 @@ export class Deployer {
   /** Load every stored version, oldest first, and activate the one that was active. */
   async boot(): Promise<string | undefined> {
     const deployments = (await this.rt.store.deployments.list()).reverse()
-    for (const { version } of deployments) {
-      const record = await this.rt.store.deployments.get(version)
-      if (record) this.loaded.set(version, await this.loadBundle(version, record.bundle))
-    }
     const active = deployments.find((d) => d.active)?.version
-    for (const { version } of deployments) if (version !== active) await this.activate(version, false)
+    for (const { version } of deployments) {
+      await this.loadStored(version)
+      if (version !== active)
+        await this.rt.activate(this.loaded.get(version) as BusinessDefinition, { version, active: false })
+    }
     if (active) await this.activate(active, false)
     return active
+  }
+
+  /**
+   * Follow deploys made through other workers: load versions this one lacks and activate the
+   * store's active one. Called on their notification (PostgreSQL) and every few seconds.
+   */
+  async sync(): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      const deployments = (await this.rt.store.deployments.list()).reverse()
+      for (const { version } of deployments) {
+        if (this.loaded.has(version)) continue
+        await this.loadStored(version)
+        await this.rt.activate(this.loaded.get(version) as BusinessDefinition, { version, active: false })
+      }
+      const active = deployments.find((d) => d.active)?.version
+      if (active && active !== this.rt.versions.active) await this.activate(active, false)
+    })
+    return this.syncing
+  }
+
+  /** Keep in step with the store until the returned function is called. */
+  async watch(interval = 5000): Promise<() => Promise<void>> {
+    const sync = () => void this.sync().catch(() => {})
+    const unlisten = await this.rt.store.listen?.('bac_deploy', sync)
+    const timer = setInterval(sync, interval)
+    timer.unref()
+    return async () => {
+      clearInterval(timer)
+      await unlisten?.()
+    }
+  }
+
+  private async loadStored(version: string): Promise<void> {
+    const record = await this.rt.store.deployments.get(version)
+    if (record) this.loaded.set(version, await this.loadBundle(version, record.bundle))
   }
 
   async deploy(body: { version?: unknown; bundle?: unknown; sha256?: unknown }): Promise<DeployResult> {

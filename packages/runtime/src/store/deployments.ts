@@ -13,6 +13,7 @@ import type { Database } from './schema.ts'
 import type { DeploymentRecord, DeploymentStore, DeploymentSummary } from './store.ts'
 
 type Write = <T>(job: (tx: Kysely<Database>) => Promise<T>) => Promise<T>
+type Notify = (tx: Kysely<Database>) => Promise<void>
 
 /** A second deploy of a version with different code. */
 export class VersionConflictError extends Error {
@@ -23,6 +24,8 @@ export class KyselyDeployments implements DeploymentStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly write: Write,
+    /** Tells other workers the active version changed (PostgreSQL NOTIFY). */
+    private readonly notify: Notify = async () => {},
   ) {}
 
   save(deployment: { version: string; bundle: string; sha256: string; now: number }): Promise<{ duplicate: boolean }> {

@@ -291,6 +291,7 @@ export interface KyselyStoreOptions {
   readonly db: Kysely<Database>
   /** Where the database is, for messages (never with a password). */
   readonly where: string
+  readonly listen?: Store['listen']
   readonly beforeMigrate?: () => Promise<void>
 }
 
@@ -298,6 +299,7 @@ export class KyselyStore implements Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly documents: DocumentStore
   readonly deployments: DeploymentStore
+  readonly listen?: Store['listen']
   private readonly db: Kysely<Database>
   private readonly where: string
   private readonly beforeMigrate?: () => Promise<void>
@@ -306,8 +308,13 @@ export class KyselyStore implements Store {
     this.kind = options.kind
     this.db = options.db
     this.where = options.where
+    if (options.listen) this.listen = options.listen
     if (options.beforeMigrate) this.beforeMigrate = options.beforeMigrate
-    this.deployments = new KyselyDeployments(this.db, (job) => this.write(job))
+    this.deployments = new KyselyDeployments(
+      this.db,
+      (job) => this.write(job),
+      (tx) => this.notify(tx, 'bac_deploy'),
+    )
     this.documents = new KyselyDocuments(
       this.db,
       this.kind,
@@ -433,11 +440,18 @@ export class KyselyStore implements Store {
       .selectFrom('bac_dead_letters')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow()
+    const oldest = await this.db
+      .selectFrom('bac_runs')
+      .select((eb) => eb.fn.min<number>('available_at').as('at'))
+      .where('status', 'in', ['pending', 'waiting'])
+      .where('available_at', '<=', now)
+      .executeTakeFirst()
     return {
       runnable: (await count('pending', true)) + (await count('waiting', true)),
       waiting: await count('waiting'),
       running: await count('running'),
       deadLetters: Number(letters.n),
+      ...(oldest?.at === null || oldest?.at === undefined ? {} : { oldestDueAt: Number(oldest.at) }),
     }
   }
 
@@ -449,6 +463,14 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     while (this.queue.length > 0 || this.flushing) await this.flushing
     await this.db.destroy()
+  }
+
+  /**
+   * Tell other workers (PostgreSQL LISTEN) there may be work: sent with the transaction and
+   * delivered at its commit, so they never look before it is visible.
+   */
+  private async notify(tx: Kysely<Database>, channel: 'bac_work' | 'bac_deploy' = 'bac_work'): Promise<void> {
+    if (this.kind === 'postgres') await sql`select pg_notify(${channel}, '')`.execute(tx)
   }
 
   private readonly queue: {
@@ -556,6 +578,7 @@ export class KyselyStore implements Store {
     )
     const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
     await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
+    if (inserted.size > 0) await this.notify(tx)
   }
 
   /** Store an event and its deliveries in `tx`, and wake runs waiting for it; a duplicate writes nothing. */
@@ -595,19 +618,23 @@ export class KyselyStore implements Store {
     await insertRuns(tx, runs, event.createdAt, this.kind === 'postgres')
     // In the same transaction, so no crash can come between the event and its wake-ups.
     await wakeKeys(tx, patternsFor(event.name), event.createdAt)
+    await this.notify(tx)
     return { event: toEvent(inserted), duplicate: false }
   }
 
   async enqueue(run: NewRun) {
     const now = run.availableAt
-    const inserted = await this.write((tx) =>
-      tx
+    const inserted = await this.write(async (tx) => {
+      const row = await tx
         .insertInto('bac_runs')
         .values(runRow(run, now))
         .onConflict((oc) => oc.doNothing())
         .returningAll()
-        .executeTakeFirst(),
-    )
+        .executeTakeFirst()
+      // A run leased to its caller (inline) is nobody else's business.
+      if (row && run.leaseOwner === undefined) await this.notify(tx)
+      return row
+    })
     if (inserted) return { run: toRun(inserted), duplicate: false }
     const first =
       (await this.getRun(run.id)) ??
@@ -735,27 +762,30 @@ export class KyselyStore implements Store {
 
   async releaseLeases(owner: string, ids: readonly string[], now: number): Promise<void> {
     if (ids.length === 0) return
-    await this.write((tx) =>
-      tx
+    await this.write(async (tx) => {
+      await tx
         .updateTable('bac_runs')
         .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
         .where('id', 'in', ids)
         .where('lease_owner', '=', owner)
         .where('status', '=', 'running')
-        .execute(),
-    )
+        .execute()
+      await this.notify(tx)
+    })
   }
 
   async releaseOwners(owners: readonly string[], now: number): Promise<number> {
     if (owners.length === 0) return 0
-    const result = await this.write((tx) =>
-      tx
+    const result = await this.write(async (tx) => {
+      const released = await tx
         .updateTable('bac_runs')
         .set({ status: 'pending', lease_owner: null, lease_expires_at: null, available_at: now, updated_at: now })
         .where('lease_owner', 'in', owners)
         .where('status', '=', 'running')
-        .executeTakeFirst(),
-    )
+        .executeTakeFirst()
+      await this.notify(tx)
+      return released
+    })
     return Number(result.numUpdatedRows)
   }
 
@@ -813,7 +843,10 @@ export class KyselyStore implements Store {
         .executeTakeFirst()
       if (!updated) return undefined
       await tx.deleteFrom('bac_waits').where('run_id', '=', id).execute()
-      if (final) await wakeKeys(tx, [`run:${id}`], s.now)
+      if (final) {
+        await wakeKeys(tx, [`run:${id}`], s.now)
+        await this.notify(tx)
+      }
       let record = toRun(updated)
       if (waits.length > 0) {
         if (this.kind === 'postgres') await serializeWaits(tx, waits)
@@ -1052,6 +1085,7 @@ export class KyselyStore implements Store {
           .execute()
         parents = children.map((c) => c.id)
       }
+      await this.notify(tx)
       return run ? toRun(run) : undefined
     })
   }
@@ -1134,6 +1168,7 @@ export class KyselyStore implements Store {
         .values(runRow(run, update.firedAt))
         .onConflict((oc) => oc.doNothing())
         .execute()
+      await this.notify(tx)
       return true
     })
   }

@@ -353,10 +353,20 @@ export interface StoreStats {
   readonly waiting: number
   readonly running: number
   readonly deadLetters: number
+  /** Since when the longest-waiting runnable run has been due (undefined: none is). */
+  readonly oldestDueAt?: number
 }
+
+/** Channels of changes other processes make: new runnable work; a new active deployment. */
+export type ChangeChannel = 'bac_work' | 'bac_deploy'
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
+  /**
+   * Be told when another process commits a change on `channel` (PostgreSQL LISTEN/NOTIFY);
+   * resolves to a stop function. Absent where no other process can write (SQLite).
+   */
+  readonly listen?: (channel: ChangeChannel, onChange: () => void) => Promise<() => Promise<void>>
   readonly documents: DocumentStore
   readonly state: StateStore
   readonly cache: CacheStore

@@ -9,7 +9,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { KyselyStore } from '../kysely-store.ts'
 import type { Database as Schema } from '../schema.ts'
-import type { Store } from '../store.ts'
+import type { ChangeChannel, Store } from '../store.ts'
 
 export interface PostgresOptions {
   /** A `postgres://` connection string. */
@@ -50,5 +50,52 @@ export function postgres(options: PostgresOptions): Store {
     kind: 'postgres',
     db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
     where: redactUrl(options.url),
+    listen: (channel, onChange) => listen(options.url, channel, onChange),
   })
+}
+
+/**
+ * LISTEN on its own connection (a pooled one would be handed to others). A lost connection is
+ * re-made with backoff; each (re)connect calls `onChange` once, for what was missed meanwhile.
+ */
+async function listen(url: string, channel: ChangeChannel, onChange: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined
+  let closed = false
+  let failures = 0
+  let retry: NodeJS.Timeout | undefined
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url })
+    next.on('notification', (message) => {
+      if (message.channel === channel) onChange()
+    })
+    next.on('error', () => reconnect())
+    await next.connect()
+    await next.query(`LISTEN ${channel}`)
+    if (closed) {
+      await next.end()
+      return
+    }
+    client = next
+    failures = 0
+    onChange()
+  }
+  const reconnect = () => {
+    if (closed || retry) return
+    client?.end().catch(() => {})
+    client = undefined
+    retry = setTimeout(
+      () => {
+        retry = undefined
+        connect().catch(reconnect)
+      },
+      Math.min(5000, 100 * 2 ** failures++),
+    )
+    retry.unref()
+  }
+  await connect()
+  return async () => {
+    closed = true
+    clearTimeout(retry)
+    await client?.end().catch(() => {})
+  }
 }
