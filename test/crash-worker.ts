@@ -8,6 +8,8 @@ export interface Worker {
   readonly child: ChildProcess
   /** Everything it printed, once it has exited. */
   readonly output: Promise<string>
+  /** What it has printed so far. */
+  printed(): string
   readonly exited: Promise<number | null>
 }
 
@@ -29,7 +31,7 @@ export function startWorker(
     out += chunk
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, output: exited.then(() => out), exited }
+  return { child, output: exited.then(() => out), exited, printed: () => out }
 }
 
 /** Poll `condition` until it holds. */

@@ -165,7 +165,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Other processes may write to a PostgreSQL store: they say so (LISTEN/NOTIFY), and a slow
   // poll is the safety net. A virtual clock means one test process.
   const shared = store.kind === 'postgres' && !isVirtual(clock)
-  const listens = shared && store.listen !== undefined && options.pollInterval === undefined
+  const listens = shared && store.listen !== undefined
   const poll =
     options.pollInterval === false
       ? undefined

@@ -1,0 +1,53 @@
+/**
+ * Workers on PostgreSQL hear of new work at once (LISTEN/NOTIFY, sent at commit), not at their
+ * next poll: a run sent through one runtime completes on another well inside the poll interval.
+ */
+import { $, business, on } from '@bac/sdk'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { jsonLogger } from '../../json-logger.ts'
+import { createRuntime, type Runtime } from '../../runtime.ts'
+import { announcePostgresSkip, freshPostgresUrl, POSTGRES_URL } from '../test-stores.fixture.ts'
+import { postgres } from './postgres-store.ts'
+
+beforeAll(announcePostgresSkip)
+
+describe.skipIf(!POSTGRES_URL)('workers on PostgreSQL', () => {
+  const runtimes: Runtime[] = []
+  afterEach(async () => {
+    for (const rt of runtimes.splice(0)) await rt.stop()
+  })
+
+  it('are woken by a commit in another process, not by their poll', async () => {
+    const url = await freshPostgresUrl()
+    const finished: number[] = []
+    const define = () => {
+      on($.Ping.sent, () => {
+        finished.push(Date.now())
+      })
+    }
+    const open = async () => {
+      const rt = await createRuntime({
+        business: business('listen', define),
+        store: postgres({ url }),
+        logger: jsonLogger({ level: 'silent' }),
+        pollInterval: 60_000, // a minute: only a notification can wake a worker in time
+      })
+      runtimes.push(rt)
+      return rt
+    }
+    const worker = await open()
+    await worker.start()
+    const sender = await open() // never started: it only writes
+    const latencies: number[] = []
+    for (let i = 0; i < 5; i++) {
+      // The worker is idle (its last run settled and its claims came up empty) before each send.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const sent = Date.now()
+      await sender.send($.Ping.sent, { i })
+      while (finished.length <= i) await new Promise((resolve) => setTimeout(resolve, 5))
+      latencies.push((finished[i] ?? 0) - sent)
+    }
+    expect(Math.max(...latencies)).toBeLessThan(1000)
+    expect((await worker.health()).lagMs).toBe(0)
+  })
+})
