@@ -97,6 +97,7 @@ export class KyselyDeployments implements DeploymentStore {
         .set({ active: 1, activated_at: now })
         .where('version', '=', version)
         .execute()
+      await this.notify(tx)
       return true
     })
   }
