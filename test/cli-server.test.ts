@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { freshPostgresUrl, POSTGRES_URL } from '../packages/runtime/src/store/test-stores.fixture.ts'
 import { bac, startBac } from './bac.ts'
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'bac-cli-'))
@@ -158,6 +159,63 @@ describe('bac start, keys, deploy and rollback', () => {
         expect((await bac(['versions', '--json'], as(admin))).stdout).toContain('"active": "1.0.0"')
       } finally {
         await start.stop()
+      }
+    },
+    SLOW,
+  )
+})
+
+describe.skipIf(!POSTGRES_URL)('bac start --workers on PostgreSQL', () => {
+  it(
+    'serves one port from several worker processes, every one of them running what is deployed',
+    async () => {
+      const store = await freshPostgresUrl()
+      const admin = (await bac(['keys', 'create', '--role', 'admin', '--store', store])).stdout.trim()
+      const start = startBac([
+        'start',
+        '--store',
+        store,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        '2',
+        '--data',
+        scratch(),
+      ])
+      try {
+        await start.waitFor('worker 1 serving')
+        await start.waitFor('worker 2 serving')
+        const url = await start.url()
+        const as = { env: { BAC_URL: url, BAC_API_KEY: admin } }
+        expect((await bac(['deploy', 'test/fixtures/deploy/v1', '--to', url, '--key', admin])).code).toBe(0)
+        await new Promise((resolve) => setTimeout(resolve, 500)) // the other worker hears of it
+        for (let i = 0; i < 6; i++) await bac(['send', 'Order.created', `{"id":"o${i}"}`], as)
+        const sagas = await eventually(
+          async () =>
+            JSON.parse((await bac(['runs', '--kind', 'saga', '--json'], as)).stdout) as {
+              status: string
+              version: string
+            }[],
+          (runs) => runs.length === 6 && runs.every((r) => r.status === 'waiting'),
+          'six sagas waiting at the gate',
+        )
+        expect(sagas.every((r) => r.version === '1.0.0')).toBe(true)
+        const health = (await (await fetch(`${url}/health`)).json()) as {
+          worker: string
+          leases: number
+          lagMs: number
+        }
+        expect(health).toMatchObject({
+          worker: expect.any(String),
+          leases: expect.any(Number),
+          lagMs: expect.any(Number),
+        })
+      } finally {
+        const stopped = await start.stop()
+        expect(stopped.stdout).toContain('worker 1 stopping')
+        expect(stopped.stdout).toContain('worker 2 stopping')
       }
     },
     SLOW,

@@ -67,6 +67,8 @@ export const startCommand: Command = {
     await unwatch()
     await server.close()
     await rt.stop()
+    // The channel to the supervisor would keep a worker alive.
+    cluster.worker?.disconnect()
     return 0
   },
 }
