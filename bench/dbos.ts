@@ -12,27 +12,35 @@
  *   store's `settle`, not by a hook inside the handler, which would fire before that commit).
  *
  * Both in this one process, one worker each, connection pools of 10 (DBOS's default; bac's
- * default too), each in a fresh schema of the same database, each with a warm-up of 10% first.
- * Also printed: transactions and rows written per workflow, from PostgreSQL's statistics.
+ * default too), each in a fresh schema of a benchmark database of its own (so its statistics
+ * count only this run), each with a warm-up of 10% first. Also printed, per workflow:
+ * statements sent (round trips; both use the same `pg`, counted in its `Client.query`),
+ * transactions committed and rows written (PostgreSQL's statistics), and CPU time of this
+ * process and of the PostgreSQL server (when it runs on this machine); and, as the floor of
+ * any durable write, single-row INSERT commits per second on as many connections.
+ * (The pg DeprecationWarning on stderr comes from DBOS's use of pg, not from bac.)
  *
  *   pnpm --filter @bac/bench dbos [workflows]
  */
 import type { RunRecord } from '@bac/runtime'
 import { createRuntime, jsonLogger } from '@bac/runtime'
-import { $, business, on, step } from '@bac/sdk'
 import { DBOS } from '@dbos-inc/dbos-sdk'
 import {
   costPer,
   type DatabaseCost,
   databaseCost,
+  freshDatabase,
   freshSchema,
-  inSchema,
   now,
   observedStore,
   percentile,
-  SERVER,
+  processCpu,
+  rawCommits,
+  serverCpu,
   sql,
+  statementsSent,
 } from './postgres-bench.ts'
+import { threeSteps } from './three-steps.ts'
 
 const WORKFLOWS = Number(process.argv[2] ?? 2000)
 const WARMUP = Math.max(50, Math.round(WORKFLOWS / 10))
@@ -44,6 +52,11 @@ interface Result {
   readonly p50: number
   readonly p99: number
   readonly cost: DatabaseCost
+  /** Statements (round trips) per workflow. */
+  readonly statements: number
+  /** CPU milliseconds per workflow: this process, the PostgreSQL server. */
+  readonly nodeCpu: number
+  readonly serverCpu: number | undefined
 }
 
 /** `count` units at most `IN_FLIGHT` at a time: the rate and each one's start → done time. */
@@ -66,68 +79,85 @@ async function closedLoop(count: number, one: (n: number) => Promise<void>, offs
   return { rate, p50: percentile(took, 0.5), p99: percentile(took, 0.99) }
 }
 
-/**
- * PostgreSQL publishes a busy backend's statistics up to 10 s after it goes idle, and at once when
- * it disconnects: the counters are read after an idle wait before, and after the pool is closed.
- */
-const idleForStats = () => new Promise((resolve) => setTimeout(resolve, 11_000))
-const afterDisconnect = () => new Promise((resolve) => setTimeout(resolve, 300))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function measureDbos(): Promise<Result> {
+/**
+ * Warm up, then measure `one` over WORKFLOWS; `close` shuts the system's pool. PostgreSQL
+ * publishes a busy backend's statistics up to 10 s after it goes idle, and at once when it
+ * disconnects: the counters are read after an idle wait before, and after `close`.
+ */
+async function measure(url: string, schema: string, one: (n: number) => Promise<void>, close: () => Promise<void>) {
+  await closedLoop(WARMUP, one)
+  await sleep(11_000)
+  const before = await databaseCost(url, schema)
+  const serverBefore = await serverCpu(url)
+  const cpuBefore = processCpu()
+  const statementsBefore = statementsSent()
+  const result = await closedLoop(WORKFLOWS, one, WARMUP)
+  const statements = (statementsSent() - statementsBefore) / WORKFLOWS
+  const nodeCpu = processCpu() - cpuBefore
+  await close()
+  await sleep(300)
+  const serverAfter = await serverCpu(url)
+  return {
+    ...result,
+    cost: costPer(before, await databaseCost(url, schema), WORKFLOWS),
+    statements,
+    nodeCpu: (nodeCpu * 1000) / WORKFLOWS,
+    serverCpu:
+      serverBefore === undefined || serverAfter === undefined
+        ? undefined
+        : ((serverAfter - serverBefore) * 1000) / WORKFLOWS,
+  }
+}
+
+async function measureDbos(url: string): Promise<Result> {
   // DBOS creates its schema and system tables at launch.
   const schema = `dbos_bench_${Math.random().toString(16).slice(2, 10)}`
-  async function threeSteps(n: number): Promise<number> {
+  async function threeStepWorkflow(n: number): Promise<number> {
     const a = await DBOS.runStep(async () => n * 2, { name: 'a' })
     const b = await DBOS.runStep(async () => a + 1, { name: 'b' })
     return DBOS.runStep(async () => b * 3, { name: 'c' })
   }
-  const workflow = DBOS.registerWorkflow(threeSteps, { name: 'threeSteps' })
+  const workflow = DBOS.registerWorkflow(threeStepWorkflow, { name: 'threeSteps' })
   DBOS.setConfig({
     name: 'bac-bench',
     applicationVersion: '0.1.0',
-    systemDatabaseUrl: SERVER,
+    systemDatabaseUrl: url,
     systemDatabaseSchemaName: schema,
     systemDatabasePoolSize: POOL,
     logLevel: 'error',
   })
+  let launched = false
   try {
     await DBOS.launch()
+    launched = true
     const one = async (n: number) => {
       const handle = await DBOS.startWorkflow(workflow)(n)
       if ((await handle.getResult()) !== (n * 2 + 1) * 3) throw new Error(`workflow ${n}: wrong result`)
     }
-    await closedLoop(WARMUP, one)
-    await idleForStats()
-    const before = await databaseCost(SERVER, schema)
-    const result = await closedLoop(WORKFLOWS, one, WARMUP)
-    await DBOS.shutdown()
-    await afterDisconnect()
-    return { ...result, cost: costPer(before, await databaseCost(SERVER, schema), WORKFLOWS) }
+    return await measure(url, schema, one, async () => {
+      launched = false
+      await DBOS.shutdown()
+    })
   } finally {
-    await DBOS.shutdown()
-    await sql(SERVER, `drop schema if exists ${schema} cascade`)
+    if (launched) await DBOS.shutdown()
+    await sql(url, `drop schema if exists ${schema} cascade`)
   }
 }
 
-async function measureBac(): Promise<Result> {
-  const schema = await freshSchema()
+async function measureBac(url: string): Promise<Result> {
+  const schema = await freshSchema(url)
   const waiting = new Map<number, () => void>()
-  const onCompleted = (run: RunRecord) => {
-    const n = (run.input as { n: number }).n
-    waiting.get(n)?.()
-    waiting.delete(n)
-  }
   const rt = await createRuntime({
-    business: business('bench', () => {
-      on($.Bench.event, async (payload: { n: number }) => {
-        const a = await step('a', () => payload.n * 2)
-        const b = await step('b', () => a + 1)
-        await step('c', () => b * 3)
-      })
+    business: threeSteps(),
+    store: observedStore({ url: schema.url, max: POOL }, (run: RunRecord) => {
+      const n = (run.input as { n: number }).n
+      waiting.get(n)?.()
+      waiting.delete(n)
     }),
-    store: observedStore({ url: schema.url, max: POOL }, onCompleted),
     concurrency: IN_FLIGHT,
-    logger: jsonLogger({ level: 'error' }),
+    logger: jsonLogger({ level: 'warn' }),
   })
   try {
     await rt.start()
@@ -136,31 +166,47 @@ async function measureBac(): Promise<Result> {
       await rt.send('Bench.event', { n })
       await done
     }
-    await closedLoop(WARMUP, one)
-    await idleForStats()
-    const before = await databaseCost(SERVER, schema.name)
-    const result = await closedLoop(WORKFLOWS, one, WARMUP)
-    await rt.stop()
-    await afterDisconnect()
-    return { ...result, cost: costPer(before, await databaseCost(SERVER, schema.name), WORKFLOWS) }
+    return await measure(url, schema.name, one, () => rt.stop())
   } finally {
     await rt.stop()
     await schema.drop()
   }
 }
 
-const bac = await measureBac()
-const dbos = await measureDbos()
+statementsSent() // start counting
+const database = await freshDatabase()
+let ceiling: number
+let bac: Result
+let dbos: Result
+try {
+  ceiling = await rawCommits(database.url, POOL)
+  bac = await measureBac(database.url)
+  dbos = await measureDbos(database.url)
+} finally {
+  await database.drop()
+}
 
-const pad = (s: string, n: number) => s.padStart(n)
+const cpu = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(2))
 const row = (name: string, r: Result) =>
-  `${name.padEnd(22)}${pad(r.rate.toFixed(0), 8)}   ${pad(r.p50.toFixed(1), 6)} ms ${pad(r.p99.toFixed(1), 7)} ms` +
-  `   ${pad(r.cost.commits.toFixed(1), 6)}   ${pad(r.cost.inserted.toFixed(1), 5)} / ${r.cost.updated.toFixed(1)} / ${r.cost.deleted.toFixed(1)}`
+  [
+    name.padEnd(20),
+    r.rate.toFixed(0).padStart(6),
+    `${r.p50.toFixed(1)} ms`.padStart(9),
+    `${r.p99.toFixed(1)} ms`.padStart(9),
+    r.statements.toFixed(1).padStart(10),
+    r.cost.commits.toFixed(1).padStart(7),
+    `${r.cost.inserted.toFixed(1)} / ${r.cost.updated.toFixed(1)} / ${r.cost.deleted.toFixed(1)}`.padStart(19),
+    `${cpu(r.nodeCpu)} / ${cpu(r.serverCpu)}`.padStart(25),
+  ].join('  ')
 console.log(
-  `3-step workflows on PostgreSQL (${inSchema(SERVER, '…').replace(/\?.*/, '')}), ${WORKFLOWS} (+${WARMUP} warm-up), ` +
-    `${IN_FLIGHT} in flight, pools of ${POOL}, node ${process.version}`,
+  `3-step workflows on PostgreSQL, ${WORKFLOWS} (after ${WARMUP} to warm up), ${IN_FLIGHT} in flight, ` +
+    `pools of ${POOL}, node ${process.version}`,
 )
-console.log(`${''.padEnd(22)}   per s      p50         p99   commits   rows ins / upd / del (per workflow)`)
+console.log(`raw ceiling: single-row INSERT commits/s on ${POOL} connections: ${ceiling.toFixed(0)}`)
+console.log(`${''.padEnd(50)}  ${' per workflow '.padStart(44, '-').padEnd(76, '-')}`)
+console.log(
+  `${''.padEnd(20)}  done/s        p50        p99  statements  commits  rows ins / upd / del  CPU ms: node / server`,
+)
 console.log(row('DBOS Transact 5.3.0', dbos))
 console.log(row('bac', bac))
-console.log(`bac / DBOS throughput  ${(bac.rate / dbos.rate).toFixed(2).padStart(8)}`)
+console.log(`bac / DBOS throughput: ${(bac.rate / dbos.rate).toFixed(2)}`)

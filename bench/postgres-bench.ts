@@ -6,6 +6,7 @@
  * The server is `BAC_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432/test`).
  */
 import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import type { RunRecord, Store } from '@bac/runtime'
 import { postgres } from '@bac/runtime/postgres'
 import pg from 'pg'
@@ -41,14 +42,26 @@ export async function freshDatabase(server = SERVER): Promise<TestDatabase> {
   await sql(server, `create database ${name}`)
   const url = new URL(server)
   url.pathname = `/${name}`
-  return { name, url: url.toString(), drop: () => sql(server, `drop database if exists ${name} with (force)`) }
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      await sql(server, `drop database if exists ${name} with (force)`)
+    },
+  }
 }
 
 /** A new schema `bac_bench_<random>` on `url`'s database. */
 export async function freshSchema(url = SERVER, prefix = 'bac_bench'): Promise<Schema> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`
   await sql(url, `create schema ${name}`)
-  return { name, url: inSchema(url, name), drop: () => sql(url, `drop schema if exists ${name} cascade`) }
+  return {
+    name,
+    url: inSchema(url, name),
+    drop: async () => {
+      await sql(url, `drop schema if exists ${name} cascade`)
+    },
+  }
 }
 
 /** One statement on a connection of its own. */
@@ -151,6 +164,65 @@ export async function databaseCost(url: string, schema: string): Promise<Databas
   } finally {
     await client.end()
   }
+}
+
+/**
+ * CPU seconds the PostgreSQL server has used so far — its processes alive now, and those that
+ * exited (their time is added to the postmaster's children's) — when it runs on this machine
+ * (Linux); `undefined` otherwise. Server-wide: anything else using the server counts too.
+ */
+export async function serverCpu(url: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    // Its backend, alive while it is read: its parent is the postmaster.
+    const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid
+    // The fields after "(comm) ": state, ppid, ...; utime, stime, cutime, cstime are 12th to 15th of those.
+    const fields = (of: number | string) => {
+      const text = readFileSync(`/proc/${of}/stat`, 'utf8')
+      return text.slice(text.lastIndexOf(')') + 2).split(' ')
+    }
+    const postmaster = fields(pid ?? 0)[1] ?? ''
+    const main = fields(postmaster)
+    let ticks = Number(main[11]) + Number(main[12]) + Number(main[13]) + Number(main[14])
+    for (const child of readdirSync('/proc')) {
+      if (!/^\d+$/.test(child)) continue
+      try {
+        const f = fields(child)
+        if (f[1] === postmaster) ticks += Number(f[11]) + Number(f[12])
+      } catch {}
+    }
+    return ticks / 100 // USER_HZ
+  } catch {
+    return undefined
+  } finally {
+    await client.end()
+  }
+}
+
+let statements = 0
+let counting = false
+
+/**
+ * Statements sent so far by every `pg` client of this process (bac's store, DBOS and these
+ * helpers share one `pg`): each is a round trip to the server. Counting starts at the first call.
+ */
+export function statementsSent(): number {
+  if (!counting) {
+    counting = true
+    const query = pg.Client.prototype.query as (...args: unknown[]) => unknown
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      statements++
+      return query.apply(this, args)
+    } as unknown as typeof pg.Client.prototype.query
+  }
+  return statements
+}
+
+/** CPU seconds this process has used so far. */
+export const processCpu = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
 }
 
 export function costPer(before: DatabaseCost, after: DatabaseCost, units: number): DatabaseCost {

@@ -236,15 +236,17 @@ async function serializeWaits(tx: Kysely<Database>, waits: readonly Wait[]): Pro
 }
 
 /** Make runs waiting on any of `keys` runnable at `now`. */
-async function wakeKeys(db: Kysely<Database>, keys: readonly string[], now: number): Promise<void> {
-  if (keys.length === 0) return
-  await db
+/** Make runs waiting on these keys runnable now; how many it woke. */
+async function wakeKeys(db: Kysely<Database>, keys: readonly string[], now: number): Promise<number> {
+  if (keys.length === 0) return 0
+  const woken = await db
     .updateTable('bac_runs')
     .set({ available_at: now, updated_at: now })
     .where('status', '=', 'waiting')
     .where('available_at', '>', now)
     .where('id', 'in', (eb) => eb.selectFrom('bac_waits').select('run_id').where('key', 'in', keys))
-    .execute()
+    .executeTakeFirst()
+  return Number(woken.numUpdatedRows)
 }
 
 /** Whether something a run waits for has already happened: its child is final, or a matching event came. */
@@ -843,10 +845,9 @@ export class KyselyStore implements Store {
         .executeTakeFirst()
       if (!updated) return undefined
       await tx.deleteFrom('bac_waits').where('run_id', '=', id).execute()
-      if (final) {
-        await wakeKeys(tx, [`run:${id}`], s.now)
-        await this.notify(tx)
-      }
+      // Other workers need to hear of it only if a run waiting on this one (a caller) woke up;
+      // a finished run otherwise makes nothing runnable that this worker will not claim itself.
+      if (final && (await wakeKeys(tx, [`run:${id}`], s.now)) > 0) await this.notify(tx)
       let record = toRun(updated)
       if (waits.length > 0) {
         if (this.kind === 'postgres') await serializeWaits(tx, waits)

@@ -3,6 +3,7 @@
  * next poll: a run sent through one runtime completes on another well inside the poll interval.
  */
 import { $, business, on } from '@bac/sdk'
+import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { jsonLogger } from '../../json-logger.ts'
 import { createRuntime, type Runtime } from '../../runtime.ts'
@@ -49,5 +50,38 @@ describe.skipIf(!POSTGRES_URL)('workers on PostgreSQL', () => {
     }
     expect(Math.max(...latencies)).toBeLessThan(1000)
     expect((await worker.health()).lagMs).toBe(0)
+  })
+
+  it('survive the server dropping their connections, pooled and listening', async () => {
+    const url = `${await freshPostgresUrl()}&application_name=bac_drop_test`
+    const done: number[] = []
+    const rt = await createRuntime({
+      business: business('drop', () => {
+        on($.Ping.sent, ({ i }: { i: number }) => {
+          done.push(i)
+        })
+      }),
+      store: postgres({ url }),
+      logger: jsonLogger({ level: 'silent' }),
+      pollInterval: 60_000,
+    })
+    runtimes.push(rt)
+    await rt.start()
+    await rt.send($.Ping.sent, { i: 1 })
+    while (done.length < 1) await new Promise((resolve) => setTimeout(resolve, 5))
+    // What a server restart or failover does to a worker's connections.
+    const admin = new pg.Client({ connectionString: POSTGRES_URL })
+    await admin.connect()
+    const dropped = await admin.query(
+      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'bac_drop_test'",
+    )
+    await admin.end()
+    expect(dropped.rowCount).toBeGreaterThan(0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Still alive, still claiming — and still woken by notifications once the listener is back.
+    await rt.send($.Ping.sent, { i: 2 })
+    const deadline = Date.now() + 10_000
+    while (done.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(done).toEqual([1, 2])
   })
 })

@@ -46,6 +46,11 @@ export function postgres(options: PostgresOptions): Store {
         oid === INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   })
+  // A connection the server drops (a restart, a failover) is discarded by the pool and replaced
+  // on the next query; a query it was running fails and is retried like any failure. Unhandled,
+  // its 'error' — on the pool when idle, on the client when checked out — would end the process.
+  pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new KyselyStore({
     kind: 'postgres',
     db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
