@@ -235,7 +235,6 @@ async function serializeWaits(tx: Kysely<Database>, waits: readonly Wait[]): Pro
   if (children.length > 0) await tx.selectFrom('bac_runs').select('id').where('id', 'in', children).forShare().execute()
 }
 
-/** Make runs waiting on any of `keys` runnable at `now`. */
 /** Make runs waiting on these keys runnable now; how many it woke. */
 async function wakeKeys(db: Kysely<Database>, keys: readonly string[], now: number): Promise<number> {
   if (keys.length === 0) return 0
@@ -475,6 +474,16 @@ export class KyselyStore implements Store {
     if (this.kind === 'postgres') await sql`select pg_notify(${channel}, '')`.execute(tx)
   }
 
+  /**
+   * Before storing events, on PostgreSQL: take the lock publishers share (see `serializeWaits`)
+   * and, in the same statement, queue the notification other workers hear at commit. (A
+   * duplicate event then notifies for nothing; a statement per event is worth more.)
+   */
+  private async lockForPublish(tx: Kysely<Database>): Promise<void> {
+    if (this.kind === 'postgres')
+      await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK}), pg_notify('bac_work', '')`.execute(tx)
+  }
+
   private readonly queue: {
     job: (tx: Kysely<Database>) => Promise<unknown>
     resolve: (v: unknown) => void
@@ -495,6 +504,14 @@ export class KyselyStore implements Store {
       if (!this.flushing)
         this.flushing = new Promise<void>((done) => setImmediate(() => void this.flush().finally(done)))
     })
+  }
+
+  /**
+   * A write of one statement, atomic by itself: on PostgreSQL sent on its own, without the
+   * BEGIN and COMMIT round trips of a transaction; on SQLite, in the shared batch.
+   */
+  private writeOne<T>(statement: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.kind === 'postgres' ? statement(this.db) : this.write(statement)
   }
 
   private async flush(): Promise<void> {
@@ -550,7 +567,7 @@ export class KyselyStore implements Store {
     deliveries: readonly { readonly event: NewEvent; readonly runs: readonly NewRun[] }[],
   ): Promise<void> {
     if (deliveries.length === 0) return
-    if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
+    await this.lockForPublish(tx)
     const inserted = new Set<string>()
     for (const chunk of chunks(deliveries, 100)) {
       const rows = await tx
@@ -580,7 +597,6 @@ export class KyselyStore implements Store {
     )
     const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
     await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
-    if (inserted.size > 0) await this.notify(tx)
   }
 
   /** Store an event and its deliveries in `tx`, and wake runs waiting for it; a duplicate writes nothing. */
@@ -589,7 +605,7 @@ export class KyselyStore implements Store {
     event: NewEvent,
     runs: readonly NewRun[],
   ): Promise<{ readonly event: EventRecord; readonly duplicate: boolean }> {
-    if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
+    await this.lockForPublish(tx)
     const inserted = await tx
       .insertInto('bac_events')
       .values({
@@ -620,7 +636,6 @@ export class KyselyStore implements Store {
     await insertRuns(tx, runs, event.createdAt, this.kind === 'postgres')
     // In the same transaction, so no crash can come between the event and its wake-ups.
     await wakeKeys(tx, patternsFor(event.name), event.createdAt)
-    await this.notify(tx)
     return { event: toEvent(inserted), duplicate: false }
   }
 
@@ -749,8 +764,8 @@ export class KyselyStore implements Store {
 
   async renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]> {
     if (ids.length === 0) return []
-    const renewed = await this.write((tx) =>
-      tx
+    const renewed = await this.writeOne((db) =>
+      db
         .updateTable('bac_runs')
         .set({ lease_expires_at: until })
         .where('id', 'in', ids)
@@ -994,8 +1009,8 @@ export class KyselyStore implements Store {
   }
 
   async saveStep(step: StepRecord): Promise<StepRecord> {
-    const inserted = await this.write((tx) =>
-      tx
+    const inserted = await this.writeOne((db) =>
+      db
         .insertInto('bac_steps')
         .values({
           run_id: step.runId,
