@@ -30,9 +30,14 @@ export function startBac(args: readonly string[], options: BacOptions = {}) {
   child.stderr.on('data', (chunk) => {
     stderr += chunk
   })
-  const closed = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  const closed = new Promise<Result>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
   return {
     child,
+    /** Resolves once it has exited, with what it printed. */
+    closed,
     /** Resolves once it has printed `text` (on stdout or stderr). */
     async waitFor(text: string, ms = 20_000): Promise<void> {
       const deadline = Date.now() + ms
@@ -56,18 +61,7 @@ export function startBac(args: readonly string[], options: BacOptions = {}) {
   }
 }
 
+/** Run `bac` to its end. */
 export function bac(args: readonly string[], options: BacOptions = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawnBac(args, options)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return startBac(args, options).closed
 }

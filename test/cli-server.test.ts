@@ -1,7 +1,8 @@
 /**
  * The `bac` binary as people use it, against real servers on loopback: `init` → `dev` →
  * `send` → `runs`; a reload; `start` with API keys, two deploys, a saga in flight finishing on
- * the version it started on, a rollback; `inspect` on the shop and on a flawed fixture.
+ * the version it started on, a rollback; workers on one PostgreSQL (`--workers N`, and separate
+ * processes a deploy through either reaches); `inspect` on the shop and on a flawed fixture.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -216,6 +217,64 @@ describe.skipIf(!POSTGRES_URL)('bac start --workers on PostgreSQL', () => {
         const stopped = await start.stop()
         expect(stopped.stdout).toContain('worker 1 stopping')
         expect(stopped.stdout).toContain('worker 2 stopping')
+      }
+    },
+    SLOW,
+  )
+})
+
+describe.skipIf(!POSTGRES_URL)('separate bac start processes on one PostgreSQL', () => {
+  it(
+    'each run what was deployed through either, new runs on the new version and runs in flight on theirs',
+    async () => {
+      const store = await freshPostgresUrl()
+      const admin = (await bac(['keys', 'create', '--role', 'admin', '--store', store])).stdout.trim()
+      const start = () =>
+        startBac(['start', '--store', store, '--port', '0', '--host', '127.0.0.1', '--data', scratch()])
+      const workers = [start(), start()]
+      try {
+        const [a = '', b = ''] = await Promise.all(workers.map((w) => w.url()))
+        const health = async (url: string) =>
+          (await (await fetch(`${url}/health`)).json()) as { worker: string; version?: string; leases: number }
+        const version = (url: string, wanted: string) =>
+          // Within 3 s: heard through LISTEN/NOTIFY (the poll, a fallback, comes every 5 s).
+          eventually(
+            () => health(url),
+            (h) => h.version === wanted,
+            `${url} to run ${wanted}`,
+            3_000,
+          )
+        const on = (url: string) => ({ env: { BAC_URL: url, BAC_API_KEY: admin } })
+        const sagas = (url: string) => async () =>
+          JSON.parse((await bac(['runs', '--kind', 'saga', '--json'], on(url))).stdout) as {
+            status: string
+            version: string
+            result?: { finish?: string }
+          }[]
+
+        expect((await bac(['deploy', 'test/fixtures/deploy/v1', '--to', a, '--key', admin])).code).toBe(0)
+        await version(b, '1.0.0') // not deployed to: it heard
+        await bac(['send', 'Order.created', '{"id":"o1"}'], on(b))
+        await eventually(sagas(a), (runs) => runs[0]?.status === 'waiting', 'the saga to wait at the gate')
+
+        expect((await bac(['deploy', 'test/fixtures/deploy/v2', '--to', b, '--key', admin])).code).toBe(0)
+        await version(a, '2.0.0')
+        await bac(['send', 'Gate.opened', '{}'], on(a))
+        const [first] = await eventually(sagas(b), (runs) => runs[0]?.status === 'completed', 'the first saga')
+        expect(first).toMatchObject({ version: '1.0.0', result: { finish: 'v1' } })
+
+        await bac(['send', 'Order.created', '{"id":"o2"}'], on(a))
+        await eventually(sagas(b), (runs) => runs.length === 2 && runs.some((r) => r.status === 'waiting'), 'o2 waits')
+        await bac(['send', 'Gate.opened', '{}'], on(b))
+        const runs = await eventually(sagas(a), (all) => all.every((r) => r.status === 'completed'), 'both sagas')
+        expect(runs.map((r) => [r.version, r.result?.finish]).sort()).toEqual([
+          ['1.0.0', 'v1'],
+          ['2.0.0', 'v2'],
+        ])
+        const [ha, hb] = await Promise.all([health(a), health(b)])
+        expect(ha.worker).not.toBe(hb.worker)
+      } finally {
+        for (const worker of workers) expect((await worker.stop()).code).toBe(0)
       }
     },
     SLOW,

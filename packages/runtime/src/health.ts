@@ -3,8 +3,8 @@
  * run on their declared interval (on the runtime's clock), bound to the runtime as ambient
  * context, with a time limit; a check that throws or times out reports `unhealthy` with its
  * error. `rt.health()` (and `GET /health`) report `ok`, `degraded` (a service is unhealthy,
- * or a circuit breaker is open)
- * or `down` (the store is not reachable).
+ * or a circuit breaker is open) or `down` (the store is not reachable), with the worker's id,
+ * active version, the runs it holds leases on, and how long due work has waited for a worker.
  *
  * @example
  * const { status, services } = await rt.health()
@@ -26,6 +26,8 @@ export interface ServiceHealth {
 export interface HealthReport {
   readonly status: 'ok' | 'degraded' | 'down'
   readonly worker: string
+  /** The definition version new runs start on here (absent when unversioned). */
+  readonly version?: string
   readonly store: { readonly reachable: boolean; readonly latencyMs?: number; readonly error?: string }
   readonly services: Readonly<Record<string, ServiceHealth>>
   /** Every circuit breaker's phase; an open one makes the report `degraded`. */
@@ -91,6 +93,7 @@ export class HealthMonitor {
     return {
       status: !store.reachable ? 'down' : unhealthy ? 'degraded' : 'ok',
       worker: this.engine.workerId,
+      ...(this.engine.version ? { version: this.engine.version } : {}),
       store,
       services,
       breakers,

@@ -130,6 +130,27 @@ describe.each(testStores)('services on $name', ({ make }) => {
     expect(report.worker).toBe(rt.workerId)
   })
 
+  it('report the worker’s version, the leases it holds, and how long due work has waited', async () => {
+    let open: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    let t: Awaited<ReturnType<typeof testRuntime>>
+    ;({ rt } = t = await testRuntime(await make(), () => on($.Job.queued, () => gate), {
+      concurrency: 1,
+      version: '1.4.0',
+    }))
+    const runtime = rt
+    await runtime.send($.Job.queued, { n: 1 })
+    await runtime.send($.Job.queued, { n: 2 })
+    while ((await runtime.runs.list({ status: 'running' })).length === 0) await new Promise((r) => setTimeout(r, 5))
+    await t.clock.advance('5s')
+    expect(await runtime.health()).toMatchObject({ version: '1.4.0', leases: 1, lagMs: 5000 })
+    open()
+    await runtime.drain()
+    expect(await runtime.health()).toMatchObject({ leases: 0, lagMs: 0 })
+  })
+
   it('pin runs to their definition version: a saga in flight finishes on its own code', async () => {
     const journal: string[] = []
     const define = (label: string) => () => {

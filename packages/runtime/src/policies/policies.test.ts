@@ -1,7 +1,8 @@
 /**
  * The declared policies, on the virtual clock and a real store: circuit breakers (both modes,
- * half-open probe, shared by runtimes on one store), rate limits, the result cache, fallback,
- * timeouts, debounce, and where policies come from (defaults < service < own).
+ * half-open probe), rate limits, the result cache, fallback, timeouts, debounce, and where
+ * policies come from (defaults < service < own). What runtimes on one store share is in
+ * shared-state.test.ts.
  */
 import { $, business, db, log, on, send, sleep } from '@bac/sdk'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +12,6 @@ import { createRuntime, type Runtime } from '../runtime.ts'
 import { sqlite } from '../store/sqlite/sqlite-store.ts'
 import { announcePostgresSkip, tempFile, testStores } from '../store/test-stores.fixture.ts'
 import { testRuntime } from '../test-runtime.fixture.ts'
-import { BrokenCircuitError } from './circuit-breaker.ts'
 
 beforeAll(announcePostgresSkip)
 
@@ -442,82 +442,6 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     expect(everything).not.toContain('ann@example.com')
     expect(everything).not.toContain('hunter2')
     expect(everything).not.toContain('4242 4242 4242 4242')
-  })
-})
-
-describe('a circuit breaker shared by two runtimes on one store', () => {
-  it('is open for both once one trips it, and closed for both after one probes', async () => {
-    const file = tempFile()
-    const clock = virtualClock('2026-04-01T00:00:00Z')
-    const api = partner()
-    const define = () => {
-      $.service({
-        name: 'Bank',
-        operations: {
-          pay: {
-            handler: (input: unknown) => api.call(input),
-            retry: false,
-            circuitBreaker: { threshold: 2, resetAfter: '1m' },
-            fallback: (e: Error) => e.name,
-          },
-        },
-      })
-    }
-    const open = () =>
-      createRuntime({
-        business: business('shared', define),
-        store: sqlite({ file, synchronous: 'normal' }),
-        clock,
-        logger: jsonLogger({ level: 'silent' }),
-      })
-    const a = await open()
-    const b = await open()
-    try {
-      await a.send($.Bank.pay, {})
-      await a.send($.Bank.pay, {})
-      expect((await b.health()).breakers).toEqual({ 'Bank.pay': 'open' })
-      expect(await b.send($.Bank.pay, {})).toBe(BrokenCircuitError.name)
-      expect(api.state.calls).toBe(2)
-      await clock.advance('1m')
-      api.state.healthy = true
-      expect(await b.send($.Bank.pay, { n: 3 })).toEqual({ ok: { n: 3 } })
-      expect((await a.health()).breakers).toEqual({ 'Bank.pay': 'closed' })
-      expect(await a.send($.Bank.pay, { n: 4 })).toEqual({ ok: { n: 4 } })
-    } finally {
-      await a.stop()
-      await b.stop()
-    }
-  })
-
-  it('survives a restart', async () => {
-    const file = tempFile()
-    const clock = virtualClock('2026-04-01T00:00:00Z')
-    const define = () => {
-      $.service({
-        name: 'Flaky',
-        operations: {
-          go: {
-            handler: () => Promise.reject(new Error('no')),
-            retry: false,
-            circuitBreaker: { threshold: 1 },
-            fallback: null,
-          },
-        },
-      })
-    }
-    const open = () =>
-      createRuntime({
-        business: business('restart', define),
-        store: sqlite({ file }),
-        clock,
-        logger: jsonLogger({ level: 'silent' }),
-      })
-    const first = await open()
-    expect(await first.send($.Flaky.go, {})).toBeNull()
-    await first.stop()
-    const second = await open()
-    expect((await second.health()).breakers).toEqual({ 'Flaky.go': 'open' })
-    await second.stop()
   })
 })
 
