@@ -34,6 +34,8 @@ export class Dispatcher {
   private wakeAt: number | undefined
   private renewTimer: Timer | undefined
   private pollTimer: Timer | undefined
+  /** Until when each executing run's lease is known to hold (its last renewal). */
+  private readonly heldUntil = new Map<string, number>()
   private readonly onWork = () => this.kick()
 
   constructor(
@@ -178,28 +180,43 @@ export class Dispatcher {
 
   /**
    * Renew leases every third of a lease while runs execute (the timer stops when none do). A run
-   * whose lease was not renewed belongs to another worker now: its code here is aborted.
+   * whose lease was not renewed belongs to another worker now: its code here is aborted. So is
+   * one whose lease would run out before the next try while the store cannot be reached (a
+   * partition): another worker may take it then, and the two must not run it side by side.
    */
   private renewLater(): void {
     if (this.renewTimer || this.closed) return
     const { clock, leaseMs } = this.engine
-    this.renewTimer = clock.setTimer(
-      async () => {
-        this.renewTimer = undefined
-        const ids = [...this.executor.active.keys()]
-        if (this.closed || ids.length === 0) return
-        try {
-          const held = new Set(await this.engine.store.renewLeases(this.engine.workerId, ids, clock.now() + leaseMs))
-          for (const id of ids) {
-            if (!held.has(id) && this.executor.active.has(id)) this.executor.abort(id, new Error('the lease was lost'))
-          }
-        } catch (error) {
-          this.engine.log.error('renewing leases failed', { error: (error as Error).message })
+    const interval = Math.max(1, Math.floor(leaseMs / 3))
+    this.renewTimer = clock.setTimer(async () => {
+      this.renewTimer = undefined
+      const ids = [...this.executor.active.keys()]
+      for (const id of this.heldUntil.keys()) if (!this.executor.active.has(id)) this.heldUntil.delete(id)
+      if (this.closed || ids.length === 0) return
+      const now = clock.now()
+      // A run first seen here started within the last interval: its lease holds at least this long.
+      for (const id of ids) if (!this.heldUntil.has(id)) this.heldUntil.set(id, now + leaseMs - interval)
+      try {
+        const held = new Set(await this.engine.store.renewLeases(this.engine.workerId, ids, now + leaseMs))
+        for (const id of ids) {
+          if (held.has(id)) this.heldUntil.set(id, now + leaseMs)
+          else if (this.executor.active.has(id)) this.executor.abort(id, new Error('the lease was lost'))
         }
-        this.renewLater()
-      },
-      Math.max(1, Math.floor(leaseMs / 3)),
-    )
+      } catch (error) {
+        const expiring = ids.filter((id) => (this.heldUntil.get(id) ?? 0) <= now + interval)
+        this.engine.log.error('renewing leases failed', {
+          error: (error as Error).message,
+          ...(expiring.length > 0 ? { aborted: expiring.length } : {}),
+        })
+        for (const id of expiring) {
+          this.executor.abort(
+            id,
+            new Error('the lease could not be renewed before it ran out (the store is unreachable)'),
+          )
+        }
+      }
+      this.renewLater()
+    }, interval)
   }
 
   /** The backstop for wake-ups that raced a suspension (see `Store.sweepWaiting`). */

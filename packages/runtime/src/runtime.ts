@@ -11,15 +11,13 @@
  * await rt.drain()
  * await rt.stop()
  */
-import { randomBytes } from 'node:crypto'
-import { readlinkSync } from 'node:fs'
-import { hostname } from 'node:os'
 import type { BusinessDefinition, CacheControl, CallOptions, Db, Logger, PolicyInput, SendOptions } from '@bac/sdk'
 import { bindContext, eventName, policyOptions } from '@bac/sdk/internal'
 import { type AIConfig, aiSettings } from './ai/ai-config.ts'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
 import type { VirtualClock } from './clock/virtual-clock.ts'
+import { newWorkerId, releaseDeadOwners } from './dead-workers.ts'
 import { Dispatcher } from './dispatcher.ts'
 import { Engine } from './engine.ts'
 import { RuntimeStateError } from './errors.ts'
@@ -139,8 +137,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const { store, quiet } = trackStore(options.store ?? sqlite())
   const clock = options.clock ?? realClock
-  const workerId =
-    options.workerId ?? `${hostname()}:${pidNamespace()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const workerId = options.workerId ?? newWorkerId()
   const log = (options.logger ?? jsonLogger()).child({ business: business.name, worker: workerId })
   const defaults =
     options.defaults === undefined ? undefined : policyOptions(options.defaults, 'createRuntime() defaults')
@@ -308,42 +305,5 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (!(await store.discardDeadLetter(id, clock.now()))) throw new RuntimeStateError(`no dead letter ${id}`)
       },
     },
-  }
-}
-
-/**
- * Leases held by processes of this machine that no longer exist (a `kill -9`): give their
- * runs back at once instead of waiting for the leases to expire. Other machines' leases expire.
- */
-async function releaseDeadOwners(store: Store, now: number, log: Logger): Promise<void> {
-  const here = `${hostname()}:${pidNamespace()}`
-  const dead = (await store.leaseOwners(now)).filter((owner) => {
-    const [host, namespace, pid] = owner.split(':')
-    return `${host}:${namespace}` === here && pid !== String(process.pid) && !processAlive(Number(pid))
-  })
-  if (dead.length === 0) return
-  const released = await store.releaseOwners(dead, now)
-  log.warn('resuming runs of workers that died', { workers: dead, runs: released })
-}
-
-/**
- * This process's pid namespace: two containers may share a hostname while their pids mean
- * different processes, so only an owner of the same host and namespace is checked by pid.
- */
-function pidNamespace(): string {
-  try {
-    return readlinkSync('/proc/self/ns/pid').replace(/\D/g, '') || '-'
-  } catch {
-    return '-'
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
