@@ -220,6 +220,8 @@ function pinnedTo(versions: readonly (string | null)[]) {
 
 /** Advisory lock publishers share and event waiters take alone (PostgreSQL), see `serializeWaits`. */
 const EVENT_WAITS_LOCK = 7_219_455_001
+/** Advisory lock deploys and rollbacks take in turn (PostgreSQL). */
+const DEPLOYMENTS_LOCK = 7_219_455_002
 /** The class (first key) of the per-(name, key) debounce locks: 'bac' + 1. */
 const DEBOUNCE_LOCK_CLASS = 0x62_61_63_01
 
@@ -313,7 +315,13 @@ export class KyselyStore implements Store {
     if (options.beforeMigrate) this.beforeMigrate = options.beforeMigrate
     this.deployments = new KyselyDeployments(
       this.db,
-      (job) => this.write(job),
+      // Deploys and rollbacks take turns (PostgreSQL): two activations at once would each clear
+      // the active flag they saw and leave two versions active.
+      (job) =>
+        this.write(async (tx) => {
+          if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${DEPLOYMENTS_LOCK})`.execute(tx)
+          return job(tx)
+        }),
       (tx) => this.notify(tx, 'bac_deploy'),
     )
     this.documents = new KyselyDocuments(

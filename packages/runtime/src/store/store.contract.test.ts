@@ -416,6 +416,24 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
 })
 
 describe.skipIf(!POSTGRES_URL)('the postgres store under races', () => {
+  it('leaves one version active when workers activate versions at the same moment', async () => {
+    const url = await freshPostgresUrl()
+    const workers = [postgres({ url }), postgres({ url })]
+    for (const worker of workers) await worker.open()
+    try {
+      const versions = Array.from({ length: 10 }, (_, i) => `1.${i}.0`)
+      for (const version of versions)
+        await workers[0]?.deployments.save({ version, bundle: version, sha256: version, now: T0 })
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(versions.map((v, i) => workers[i % 2]?.deployments.activate(v, T0 + round)))
+        const active = (await workers[1]?.deployments.list())?.filter((d) => d.active) ?? []
+        expect(active).toHaveLength(1)
+      }
+    } finally {
+      for (const worker of workers) await worker.close()
+    }
+  })
+
   it('gives an event its own run when the debounced run it would refresh is being claimed', async () => {
     const url = await freshPostgresUrl()
     const store = postgres({ url })
