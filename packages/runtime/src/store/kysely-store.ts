@@ -455,12 +455,20 @@ export class KyselyStore implements Store {
       .where('status', 'in', ['pending', 'waiting'])
       .where('available_at', '<=', now)
       .executeTakeFirst()
+    // A run whose worker died is due again from the moment its lease ran out.
+    const orphaned = await this.db
+      .selectFrom('bac_runs')
+      .select((eb) => eb.fn.min<number>('lease_expires_at').as('at'))
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<=', now)
+      .executeTakeFirst()
+    const dueSince = [oldest?.at, orphaned?.at].filter((at) => at !== null && at !== undefined).map(Number)
     return {
       runnable: (await count('pending', true)) + (await count('waiting', true)),
       waiting: await count('waiting'),
       running: await count('running'),
       deadLetters: Number(letters.n),
-      ...(oldest?.at === null || oldest?.at === undefined ? {} : { oldestDueAt: Number(oldest.at) }),
+      ...(dueSince.length > 0 ? { oldestDueAt: Math.min(...dueSince) } : {}),
     }
   }
 

@@ -278,6 +278,23 @@ describe.each(testStores)('the $name store', ({ make, makeWithSql }) => {
     ])
   })
 
+  it('counts runs by state, and says since when the longest-waiting runnable one has been due', async () => {
+    await open()
+    await store.enqueue(run({ id: 'due', availableAt: T0 + 100 }))
+    await store.enqueue(run({ id: 'later', availableAt: T0 + 10_000 }))
+    await store.enqueue(run({ id: 'orphan', availableAt: T0 }))
+    await store.claim({ owner: 'w', now: T0, limit: 1, leaseMs: 50 }) // its worker dies: due again at T0 + 50
+    expect(await store.stats(T0 + 1000)).toEqual({
+      runnable: 1,
+      waiting: 0,
+      running: 1,
+      deadLetters: 0,
+      oldestDueAt: T0 + 50,
+    })
+    await store.claim({ owner: 'w2', now: T0 + 1000, limit: 5, leaseMs: 60_000 })
+    expect((await store.stats(T0 + 1000)).oldestDueAt).toBeUndefined()
+  })
+
   it('releases the leases of owners that are gone, and of a stopping worker', async () => {
     await open()
     await store.enqueue(run({ id: 'a' }))

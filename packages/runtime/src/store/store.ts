@@ -353,7 +353,7 @@ export interface StoreStats {
   readonly waiting: number
   readonly running: number
   readonly deadLetters: number
-  /** Since when the longest-waiting runnable run has been due (undefined: none is). */
+  /** Since when the longest-waiting runnable run has been due — a run whose lease ran out, since then (undefined: none is). */
   readonly oldestDueAt?: number
 }
 

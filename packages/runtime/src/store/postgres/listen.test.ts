@@ -55,12 +55,13 @@ describe.skipIf(!POSTGRES_URL)('workers on PostgreSQL', () => {
   it('survive the server dropping their connections, pooled and listening', async () => {
     const url = `${await freshPostgresUrl()}&application_name=bac_drop_test`
     const done: number[] = []
+    const define = () => {
+      on($.Ping.sent, ({ i }: { i: number }) => {
+        done.push(i)
+      })
+    }
     const rt = await createRuntime({
-      business: business('drop', () => {
-        on($.Ping.sent, ({ i }: { i: number }) => {
-          done.push(i)
-        })
-      }),
+      business: business('drop', define),
       store: postgres({ url }),
       logger: jsonLogger({ level: 'silent' }),
       pollInterval: 60_000,
@@ -77,11 +78,20 @@ describe.skipIf(!POSTGRES_URL)('workers on PostgreSQL', () => {
     )
     await admin.end()
     expect(dropped.rowCount).toBeGreaterThan(0)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    // Still alive, still claiming — and still woken by notifications once the listener is back.
-    await rt.send($.Ping.sent, { i: 2 })
-    const deadline = Date.now() + 10_000
-    while (done.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    // Let the listener reconnect (backoff from 100 ms) and a claim that failed on its dropped
+    // connection retry (1 s), so that nothing but a notification can wake the worker below.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // Still alive, still claiming — and still woken by notifications: this event comes from
+    // another runtime, and the worker's poll is a minute away.
+    const sender = await createRuntime({
+      business: business('drop', define), // a sender fans events out to the handlers it defines
+      store: postgres({ url }),
+      logger: jsonLogger({ level: 'silent' }),
+    })
+    runtimes.push(sender)
+    const sent = Date.now()
+    await sender.send($.Ping.sent, { i: 2 })
+    while (done.length < 2 && Date.now() - sent < 2000) await new Promise((resolve) => setTimeout(resolve, 10))
     expect(done).toEqual([1, 2])
   })
 })

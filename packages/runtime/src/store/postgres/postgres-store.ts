@@ -69,11 +69,15 @@ async function listen(url: string, channel: ChangeChannel, onChange: () => void)
   let failures = 0
   let retry: NodeJS.Timeout | undefined
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url })
+    // TCP keepalive: a connection a NAT or proxy dropped silently is noticed, not listened on forever.
+    const next = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 })
     next.on('notification', (message) => {
       if (message.channel === channel) onChange()
     })
     next.on('error', () => reconnect())
+    next.on('end', () => {
+      if (client === next) reconnect()
+    })
     await next.connect()
     await next.query(`LISTEN ${channel}`)
     if (closed) {
