@@ -29,6 +29,7 @@ import { RateLimitError } from './policies/rate-limiter.ts'
 import { retryDecision } from './retry-policy.ts'
 import { RunContext } from './run-context.ts'
 import { runSaga } from './saga-runner.ts'
+import { settleRun } from './settle-run.ts'
 import { FINAL_STATUSES, type RunRecord } from './store/store.ts'
 import { endSpan, startRunSpan, withSpan } from './telemetry/tracing.ts'
 import { withTimeLimit } from './time-limit.ts'
@@ -167,7 +168,7 @@ export class Executor {
   /** Put the run back to wait, without counting a failure (a rate limit or an open breaker). */
   private async hold(run: RunRecord, until: number, reason: string): Promise<'waiting'> {
     const { store, clock, workerId } = this.engine
-    const settled = await store.settle(run.id, workerId, {
+    const settled = await settleRun(store, run.id, workerId, {
       status: 'waiting',
       waits: [{ kind: 'limit', until, reason }],
       availableAt: until,
@@ -303,7 +304,7 @@ export class Executor {
     const now = this.engine.clock.now()
     let settled: RunRecord | undefined
     try {
-      settled = await this.engine.store.settle(run.id, this.engine.workerId, {
+      settled = await settleRun(this.engine.store, run.id, this.engine.workerId, {
         status: 'completed',
         result: value,
         now,
@@ -348,7 +349,12 @@ export class Executor {
     const { waits, availableAt } = ctx.suspension ?? { waits: [], availableAt: 0 }
     const { store, clock, workerId } = this.engine
     // The store wakes the run at once if what it waits for happened while it ran.
-    const settled = await store.settle(run.id, workerId, { status: 'waiting', waits, availableAt, now: clock.now() })
+    const settled = await settleRun(store, run.id, workerId, {
+      status: 'waiting',
+      waits,
+      availableAt,
+      now: clock.now(),
+    })
     if (!settled) this.lostLease(run)
     else this.engine.emitter.emit('work', undefined)
     return 'waiting'
@@ -366,7 +372,7 @@ export class Executor {
     const failure = { attempt: run.attempt, at: now, error: info }
     const runLog = log.child({ run: run.id, name: run.name, attempt: run.attempt })
     if (info.code === 'BAC_SAGA_COMPENSATED') {
-      const settled = await store.settle(run.id, workerId, { status: 'compensated', error: info, failure, now })
+      const settled = await settleRun(store, run.id, workerId, { status: 'compensated', error: info, failure, now })
       if (!settled) this.lostLease(run)
       else {
         runLog.warn('saga compensated', { error: info.message })
@@ -380,7 +386,7 @@ export class Executor {
         : retryDecision(policies.retry, failures, error, random)
     if (decision.retry) {
       const until = now + decision.delay
-      const settled = await store.settle(run.id, workerId, {
+      const settled = await settleRun(store, run.id, workerId, {
         status: 'waiting',
         waits: [{ kind: 'retry', until }],
         availableAt: until,
@@ -411,7 +417,7 @@ export class Executor {
       info.code !== 'BAC_SAGA_COMPENSATION_FAILED' &&
       (await this.callerWaits(run.parentId))
     const deadLetter = handled ? undefined : newId()
-    const settled = await store.settle(run.id, workerId, {
+    const settled = await settleRun(store, run.id, workerId, {
       status: 'failed',
       error: info,
       failure,
