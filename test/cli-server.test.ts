@@ -5,6 +5,7 @@
  * processes a deploy through either reaches); `inspect` on the shop and on a flawed fixture.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -26,6 +27,19 @@ async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+/** `GET /health` on a connection of its own (fetch would reuse one, and reach one worker only). */
+function freshConnectionHealth(url: string): Promise<{ worker: string; version?: string }> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/health`, { agent: false }, (response) => {
+      let body = ''
+      response.on('data', (chunk) => {
+        body += chunk
+      })
+      response.on('end', () => resolve(JSON.parse(body)))
+    }).on('error', reject)
+  })
 }
 
 // Each `bac` is a fresh Node process that compiles TypeScript on start: these take a while.
@@ -191,7 +205,18 @@ describe.skipIf(!POSTGRES_URL)('bac start --workers on PostgreSQL', () => {
         const url = await start.url()
         const as = { env: { BAC_URL: url, BAC_API_KEY: admin } }
         expect((await bac(['deploy', 'test/fixtures/deploy/v1', '--to', url, '--key', admin])).code).toBe(0)
-        await new Promise((resolve) => setTimeout(resolve, 500)) // the other worker hears of it
+        // Both workers run it: the one the deploy reached, and the other, which heard of it.
+        const running = new Map<string, string | undefined>()
+        await eventually(
+          async () => {
+            const health = await freshConnectionHealth(url) // a new connection: either worker may take it
+            running.set(health.worker, health.version)
+            return [...running.values()]
+          },
+          (versions) => versions.length === 2 && versions.every((v) => v === '1.0.0'),
+          'both workers to run 1.0.0',
+          5_000,
+        )
         for (let i = 0; i < 6; i++) await bac(['send', 'Order.created', `{"id":"o${i}"}`], as)
         const sagas = await eventually(
           async () =>
