@@ -30,7 +30,7 @@ async function eventually<T>(
 }
 
 /** `GET /health` on a connection of its own (fetch would reuse one, and reach one worker only). */
-function freshConnectionHealth(url: string): Promise<{ worker: string; version?: string }> {
+function freshConnectionHealth(url: string): Promise<{ worker: string; version?: string; leases: number }> {
   return new Promise((resolve, reject) => {
     get(`${url}/health`, { agent: false }, (response) => {
       let body = ''
@@ -182,7 +182,7 @@ describe('bac start, keys, deploy and rollback', () => {
 
 describe.skipIf(!POSTGRES_URL)('bac start --workers on PostgreSQL', () => {
   it(
-    'serves one port from several worker processes, every one of them running what is deployed',
+    'serves one port from several worker processes, each running what is deployed, and replaces one killed',
     async () => {
       const store = await freshPostgresUrl()
       const admin = (await bac(['keys', 'create', '--role', 'admin', '--store', store])).stdout.trim()
@@ -228,20 +228,27 @@ describe.skipIf(!POSTGRES_URL)('bac start --workers on PostgreSQL', () => {
           'six sagas waiting at the gate',
         )
         expect(sagas.every((r) => r.version === '1.0.0')).toBe(true)
-        const health = (await (await fetch(`${url}/health`)).json()) as {
-          worker: string
-          leases: number
-          lagMs: number
-        }
-        expect(health).toMatchObject({
-          worker: expect.any(String),
-          leases: expect.any(Number),
-          lagMs: expect.any(Number),
-        })
+
+        // kill -9 a worker (its id carries its pid): the supervisor starts another in its place,
+        // which loads what is deployed, and the sagas finish.
+        const [victim = ''] = running.keys()
+        process.kill(Number(victim.split(':')[2]), 'SIGKILL')
+        await start.waitFor('exited (SIGKILL); starting another')
+        await start.waitFor('worker 3 serving')
+        await bac(['send', 'Gate.opened', '{}'], as)
+        await eventually(
+          async () =>
+            JSON.parse((await bac(['runs', '--kind', 'saga', '--json'], as)).stdout) as {
+              status: string
+              version: string
+            }[],
+          (runs) => runs.length === 6 && runs.every((r) => r.status === 'completed' && r.version === '1.0.0'),
+          'the six sagas to finish on 1.0.0',
+        )
+        expect(await freshConnectionHealth(url)).toMatchObject({ version: '1.0.0', leases: 0, lagMs: 0 })
       } finally {
         const stopped = await start.stop()
-        expect(stopped.stdout).toContain('worker 1 stopping')
-        expect(stopped.stdout).toContain('worker 2 stopping')
+        expect(stopped.stdout.match(/worker \d stopping/g)).toHaveLength(2)
       }
     },
     SLOW,
