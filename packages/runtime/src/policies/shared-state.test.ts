@@ -133,6 +133,24 @@ describe.each(locations)('two runtimes on one $name store', ({ where }) => {
     await expect(a.send($.Sms.send, {})).rejects.toMatchObject({ name: 'RateLimitError' })
   })
 
+  it('take no more tokens than the budget holds when they call at the same moment', async () => {
+    const location = await where()
+    const clock = virtualClock('2026-04-01T00:00:00Z')
+    let sent = 0
+    const define = () => {
+      $.service({
+        name: 'Sms',
+        operations: { send: { handler: () => ++sent, rateLimit: { limit: 5, window: '1h', onLimit: 'fail' } } },
+      })
+    }
+    const workers = [await open(location, clock, define), await open(location, clock, define)]
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => workers[i % 2]?.send($.Sms.send, { i })),
+    )
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(5)
+    expect(sent).toBe(5)
+  })
+
   it('share the result cache: one computes, the other reads it, and an invalidation on either reaches both', async () => {
     const location = await where()
     const clock = virtualClock('2026-04-01T00:00:00Z')
