@@ -24,9 +24,10 @@ describe.each(testStores)('leases on $name', ({ makeWithSql }) => {
   /** A handler that runs until its signal is aborted, and says why it was. */
   const untilAborted = (reasons: string[]) => () =>
     on($.Job.queued, (_job: unknown, ctx) => {
+      const signal = ctx.signal as AbortSignal
       return new Promise<void>((resolve) =>
-        ctx.signal?.addEventListener('abort', () => {
-          reasons.push((ctx.signal?.reason as Error).message)
+        signal.addEventListener('abort', () => {
+          reasons.push((signal.reason as Error).message)
           resolve()
         }),
       )
