@@ -12,6 +12,7 @@
 import type { Context, ServiceDefinition } from '@bac/sdk'
 import { bindContext } from '@bac/sdk/internal'
 import type { Timer } from './clock/clock.ts'
+import { clockSkew } from './clock-skew.ts'
 import type { Engine } from './engine.ts'
 import type { BreakerPhase } from './policies/circuit-breaker.ts'
 import { withTimeLimit } from './time-limit.ts'
@@ -36,6 +37,8 @@ export interface HealthReport {
   readonly leases: number
   /** How long the longest-waiting runnable run has waited for a worker, ms (0: none waits). */
   readonly lagMs: number
+  /** Workers sharing a database: how far the database's clock is ahead of this worker's, ms. */
+  readonly clockSkewMs?: number
 }
 
 const CHECK_TIMEOUT = 5000
@@ -61,6 +64,8 @@ export class HealthMonitor {
     private readonly ambient: Context,
     /** How many runs this worker is executing. */
     private readonly leases: () => number = () => 0,
+    /** Other workers share the store: report this one's clock skew. */
+    private readonly shared = false,
   ) {}
 
   start(): void {
@@ -87,6 +92,8 @@ export class HealthMonitor {
     const breakers = store.reachable ? await this.engine.breakers.phases() : {}
     const stats = store.reachable ? await this.engine.store.stats(this.engine.clock.now()) : undefined
     const lagMs = stats?.oldestDueAt === undefined ? 0 : Math.max(0, this.engine.clock.now() - stats.oldestDueAt)
+    const clockSkewMs =
+      store.reachable && this.shared ? await clockSkew(this.engine.store, this.engine.clock) : undefined
     const unhealthy =
       [...this.latest.values()].some((s) => s.status === 'unhealthy') ||
       Object.values(breakers).some((phase) => phase === 'open')
@@ -99,6 +106,7 @@ export class HealthMonitor {
       breakers,
       leases: this.leases(),
       lagMs,
+      ...(clockSkewMs === undefined ? {} : { clockSkewMs }),
     }
   }
 

@@ -17,6 +17,7 @@ import { type AIConfig, aiSettings } from './ai/ai-config.ts'
 import type { Clock } from './clock/clock.ts'
 import { realClock } from './clock/real-clock.ts'
 import type { VirtualClock } from './clock/virtual-clock.ts'
+import { clockSkew, tolerableSkew } from './clock-skew.ts'
 import { newWorkerId, releaseDeadOwners } from './dead-workers.ts'
 import { Dispatcher } from './dispatcher.ts'
 import { Engine } from './engine.ts'
@@ -176,10 +177,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   dispatcher.attach()
   const scheduler = new Scheduler(engine)
   const outside = new OutsideContext(engine)
-  const health = new HealthMonitor(engine, outside, () => executor.active.size)
+  const health = new HealthMonitor(engine, outside, () => executor.active.size, shared)
   const detach = isVirtual(clock) ? clock.attach(quiet) : undefined
   let state: 'created' | 'started' | 'stopped' = 'created'
   let unlisten: (() => Promise<void>) | undefined
+
+  const warnOfClockSkew = async () => {
+    const skewMs = await clockSkew(store, clock)
+    if (Math.abs(skewMs) > tolerableSkew(engine.leaseMs)) {
+      log.warn('this worker’s clock is off the database’s by more than leases allow; synchronise it (NTP)', {
+        skewMs,
+        tolerableMs: tolerableSkew(engine.leaseMs),
+      })
+    }
+  }
 
   const assertOpen = (what: string) => {
     if (state === 'stopped') throw new RuntimeStateError(`${what}: the runtime is stopped`)
@@ -197,6 +208,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       assertOpen('start()')
       if (state === 'started') return
       await releaseDeadOwners(store, clock.now(), log)
+      if (shared) await warnOfClockSkew()
       state = 'started'
       if (listens) unlisten = await store.listen?.('bac_work', () => engine.emitter.emit('work', undefined))
       await scheduler.start()

@@ -1061,6 +1061,15 @@ export class KyselyStore implements Store {
     return rows.map(toEvent)
   }
 
+  async serverTime(): Promise<number> {
+    // SQLite is a file on this machine: its clock is this one.
+    if (this.kind !== 'postgres') return Date.now()
+    const { rows } = await sql<{ ms: number }>`select extract(epoch from clock_timestamp()) * 1000 as ms`.execute(
+      this.db,
+    )
+    return Number(rows[0]?.ms)
+  }
+
   async lastEventSeq(): Promise<number> {
     const row = await this.db
       .selectFrom('bac_events')

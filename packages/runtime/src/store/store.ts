@@ -424,6 +424,8 @@ export interface Store {
   /** Events whose name is one of `names`, after position `afterSeq`, oldest first. */
   eventsAfter(names: readonly string[] | undefined, afterSeq: number, limit: number): Promise<EventRecord[]>
   lastEventSeq(): Promise<number>
+  /** The database server's clock, epoch ms: workers' clocks are checked against it. */
+  serverTime(): Promise<number>
 
   listDeadLetters(limit?: number): Promise<DeadLetterRecord[]>
   getDeadLetter(id: string): Promise<DeadLetterRecord | undefined>

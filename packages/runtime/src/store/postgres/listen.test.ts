@@ -1,10 +1,12 @@
 /**
  * Workers on PostgreSQL hear of new work at once (LISTEN/NOTIFY, sent at commit), not at their
  * next poll: a run sent through one runtime completes on another well inside the poll interval.
+ * They survive dropped connections, and check their clocks against the database's.
  */
 import { $, business, on } from '@bac/sdk'
 import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { realClock } from '../../clock/real-clock.ts'
 import { jsonLogger } from '../../json-logger.ts'
 import { createRuntime, type Runtime } from '../../runtime.ts'
 import { announcePostgresSkip, freshPostgresUrl, POSTGRES_URL } from '../test-stores.fixture.ts'
@@ -93,5 +95,30 @@ describe.skipIf(!POSTGRES_URL)('workers on PostgreSQL', () => {
     await sender.send($.Ping.sent, { i: 2 })
     while (done.length < 2 && Date.now() - sent < 2000) await new Promise((resolve) => setTimeout(resolve, 10))
     expect(done).toEqual([1, 2])
+  })
+
+  it('check their clock against the database’s: a worker off by more than leases allow says so', async () => {
+    const url = await freshPostgresUrl()
+    const open = async (offsetMs: number) => {
+      const logs: { message: string; skewMs?: number }[] = []
+      const rt = await createRuntime({
+        business: business('skew', () => {}),
+        store: postgres({ url }),
+        clock: { now: () => Date.now() + offsetMs, setTimer: realClock.setTimer },
+        logger: jsonLogger({ level: 'warn', write: (line) => logs.push(JSON.parse(line)) }),
+      })
+      runtimes.push(rt)
+      await rt.start()
+      return { rt, logs }
+    }
+    const inStep = await open(0)
+    expect(inStep.logs).toEqual([])
+    expect(Math.abs((await inStep.rt.health()).clockSkewMs ?? Number.NaN)).toBeLessThan(1000)
+    // A minute behind, with 30 s leases: it could take runs whose leases others still hold.
+    const behind = await open(-60_000)
+    const [warning] = behind.logs
+    expect(warning?.message).toMatch(/clock is off the database’s/)
+    expect(warning?.skewMs).toBeGreaterThan(59_000)
+    expect((await behind.rt.health()).clockSkewMs).toBeGreaterThan(59_000)
   })
 })
