@@ -14,6 +14,9 @@ import type { Engine } from './engine.ts'
 import type { Executor } from './executor.ts'
 import type { RunRecord } from './store/store.ts'
 
+/** At stop, how long step bodies already running may take to finish and be stored. */
+const STEP_GRACE_MS = 1000
+
 export interface DispatcherOptions {
   readonly concurrency: number
   /** Look for work written by other processes this often (ms); off when undefined. */
@@ -106,15 +109,13 @@ export class Dispatcher {
     this.engine.emitter.off('work', this.onWork)
     for (const timer of [this.wakeTimer, this.renewTimer, this.pollTimer, this.sweepTimer]) timer?.cancel()
     await this.pumping
-    let timer: NodeJS.Timeout | undefined
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs)
-    })
-    await Promise.race([Promise.all(this.running.values()), grace])
-    clearTimeout(timer)
+    await atMost(Promise.all(this.running.values()), graceMs)
     const unfinished = [...this.executor.active.keys()]
     if (unfinished.length > 0) {
       this.executor.abortAll(new Error('the runtime is stopping'))
+      // Step bodies already running get a moment to end and store their results, so whoever
+      // takes the run over replays them instead of running them again alongside this process.
+      await atMost(this.executor.settleSteps(), STEP_GRACE_MS)
       await this.engine.store.releaseLeases(this.engine.workerId, unfinished, this.engine.clock.now())
       this.engine.log.warn('stopped with runs unfinished; they are released for the next start', {
         runs: unfinished.length,
@@ -241,4 +242,11 @@ export class Dispatcher {
       this.pollLater()
     }, every)
   }
+}
+
+/** Until `work` is done, or `ms` of wall-clock time have passed (shutdown is not business time). */
+async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
 }

@@ -179,6 +179,11 @@ export class Executor {
     return 'waiting'
   }
 
+  /** Until the step bodies running in active runs have ended (and stored their results). */
+  async settleSteps(): Promise<void> {
+    await Promise.all([...this.active.values()].map((ctx) => ctx?.settleSteps()))
+  }
+
   /** Abort the code of every active run (the runtime is stopping). */
   abortAll(reason: unknown): void {
     for (const ctx of this.active.values()) ctx?.abort(reason)

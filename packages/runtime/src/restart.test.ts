@@ -111,6 +111,31 @@ describe.each(locations)('restarting on $name', ({ where }) => {
     expect((await second.runs.get(slow?.id ?? ''))?.steps.map((s) => s.key)).toEqual(['first half'])
   })
 
+  it('stop() lets a step body already running finish and stores it, so the next runtime does not run it again', async () => {
+    const location = await where()
+    const bodies: string[] = []
+    const define = () => {
+      on($.Report.requested, async () => {
+        await step('render', async () => {
+          bodies.push('render')
+          await new Promise((resolve) => setTimeout(resolve, 300))
+          return 'pdf'
+        })
+        await step('mail', () => bodies.push('mail'))
+      })
+    }
+    const first = await open(location, define, realClock, { shutdownGrace: 50 })
+    await first.send($.Report.requested, {})
+    for (let i = 0; i < 300 && bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 5))
+    await first.stop() // the grace ends while render runs; render still ends and is stored
+    runtimes.pop()
+    const second = await open(location, define, realClock)
+    await second.drain()
+    expect(bodies).toEqual(['render', 'mail'])
+    const [report] = await second.runs.list()
+    expect(report).toMatchObject({ status: 'completed', attempt: 2, failures: 0 })
+  })
+
   it('after downtime fires a schedule once for its latest tick and records the missed ones', async () => {
     const location = await where()
     const clock = virtualClock('2026-05-01T09:00:30Z')

@@ -69,6 +69,8 @@ export interface Suspension {
 interface Body {
   readonly promise: Promise<unknown>
   suspended: boolean
+  /** Settles once the unit is over: its function ended and its result is stored (or failed). */
+  readonly over: Promise<void>
 }
 
 /** A stored attempt of a unit that records failures too (saga actions): its value or its error. */
@@ -242,7 +244,10 @@ export class RunContext implements Context {
     for (;;) {
       const running = [...execution.inflight].filter((body) => !body.suspended)
       if (running.length === 0 && execution.pending === 0) return
-      const bodies = running.length > 0 ? [Promise.allSettled(running.map((b) => b.promise))] : []
+      // Wait for the units to be over, not only their functions: one whose function has ended
+      // stays in flight while its result is stored, and waiting on its settled promise again
+      // and again would spin without ever letting that write finish.
+      const bodies = running.length > 0 ? [Promise.race(running.map((b) => b.over))] : []
       await Promise.race([...bodies, execution.nextChange])
     }
   }
@@ -402,7 +407,14 @@ export class RunContext implements Context {
     const startedAt = engine.clock.now()
     const began = performance.now()
     const span = startStepSpan(this.execution.span, full)
-    const body: { promise: Promise<unknown>; suspended: boolean } = { promise: Promise.resolve(), suspended: false }
+    let over: () => void = () => {}
+    const body: { promise: Promise<unknown>; suspended: boolean; over: Promise<void> } = {
+      promise: Promise.resolve(),
+      suspended: false,
+      over: new Promise<void>((resolve) => {
+        over = resolve
+      }),
+    }
     const scope = new RunContext(this.execution, `${full}/`, this.service, body, this)
     body.promise = withTimeLimit(
       engine.clock,
@@ -421,6 +433,7 @@ export class RunContext implements Context {
       throw error
     } finally {
       inflight.delete(body)
+      over()
       endSpan(span, failure)
     }
   }

@@ -443,6 +443,32 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     })
   })
 
+  it('stores a step that ends while a branch beside it sleeps, then sleeps', async () => {
+    // (Once, storing such a step starved the event loop: a regression hangs this test.)
+    const { rt, clock } = await start(() => {
+      on($.Report.requested, async () => {
+        const [pdf] = await Promise.all([
+          step('render', async () => {
+            await new Promise((resolve) => setTimeout(resolve, 20)) // real I/O time, not the clock's
+            return 'pdf'
+          }),
+          sleep('1h'),
+        ])
+        await step('mail', () => `mailed ${pdf}`)
+      })
+    })
+    await rt.send($.Report.requested, {})
+    await rt.drain()
+    const [report] = await rt.runs.list()
+    expect(report?.status).toBe('waiting')
+    const steps = async () => (await rt.runs.get(report?.id ?? ''))?.steps.map((s) => [s.key, s.result])
+    expect(await steps()).toContainEqual(['render', 'pdf'])
+    await clock.advance('1h')
+    await rt.drain()
+    expect((await rt.runs.list())[0]?.status).toBe('completed')
+    expect(await steps()).toContainEqual(['mail', 'mailed pdf'])
+  })
+
   it('fails for good, with a clear error, a run whose result cannot be stored', async () => {
     class Money {
       constructor(readonly cents: number) {}
