@@ -11,13 +11,16 @@ import { sqlite } from '@bac/runtime/sqlite'
 
 export const DEFAULT_SERVER_DB = '.bac/server.db'
 
+const where = (value: string | undefined) => value ?? process.env.BAC_STORE ?? DEFAULT_SERVER_DB
+
+/** Whether `--store` (or its default) names a PostgreSQL database, which many workers can share. */
+export const isPostgres = (value: string | undefined) => /^postgres(ql)?:\/\//.test(where(value))
+
 export function storeFrom(value: string | undefined): Store {
-  const where = value ?? process.env.BAC_STORE ?? DEFAULT_SERVER_DB
-  return /^postgres(ql)?:\/\//.test(where) ? postgres({ url: where }) : sqlite({ file: where })
+  return isPostgres(value) ? postgres({ url: where(value) }) : sqlite({ file: where(value) })
 }
 
 /** Where a store is, for messages. */
 export function storeLabel(value: string | undefined): string {
-  const where = value ?? process.env.BAC_STORE ?? DEFAULT_SERVER_DB
-  return /^postgres(ql)?:\/\//.test(where) ? redactUrl(where) : where
+  return isPostgres(value) ? redactUrl(where(value)) : where(value)
 }

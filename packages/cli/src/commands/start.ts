@@ -14,7 +14,7 @@ import { business } from '@bac/sdk'
 import { args, type Command, type Io, UsageError } from '../command.ts'
 import { Deployer } from '../server/deployer.ts'
 import { type RuntimeServer, serveRuntime } from '../server/serve.ts'
-import { storeFrom, storeLabel } from '../store-option.ts'
+import { isPostgres, storeFrom, storeLabel } from '../store-option.ts'
 import { untilSignal } from './dev.ts'
 
 const usage = `Usage: bac start [--store STORE] [--port N] [--host H] [--data DIR] [--workers N]
@@ -27,8 +27,9 @@ Options:
   --port N        the port (default: PORT, else 4400; 0 picks a free one)
   --host H        the address to listen on (default: 0.0.0.0)
   --data DIR      where loaded bundles are written (default: .bac)
-  --workers N     run N worker processes sharing the port (default 1); or start
-                  several bac start processes, on any machines, on one PostgreSQL`
+  --workers N     run N worker processes sharing the port (default 1; more need a
+                  PostgreSQL store); or start several bac start processes, on any
+                  machines, on one PostgreSQL`
 
 export const startCommand: Command = {
   name: 'start',
@@ -48,6 +49,13 @@ export const startCommand: Command = {
     const workers = Number(values.workers ?? 1)
     if (!Number.isInteger(workers) || workers < 1) {
       throw new UsageError(`--workers must be a whole number of at least 1, got ${values.workers}`)
+    }
+    // Workers find each other's work through PostgreSQL (LISTEN/NOTIFY, leases); a SQLite file
+    // is one process's store.
+    if (workers > 1 && !isPostgres(values.store)) {
+      throw new UsageError(
+        `--workers ${workers} needs a postgres:// --store that the workers share, got the SQLite file ${storeLabel(values.store)}`,
+      )
     }
     if (workers > 1 && cluster.isPrimary) return supervise(workers, io)
     // Until something is deployed, an empty business.
