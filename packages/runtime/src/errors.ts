@@ -22,6 +22,17 @@ export class UnknownOperationError extends BacError {
   override readonly retryable = false
 }
 
+/**
+ * Why a run's `ctx.signal` aborts when its attempt is suspended (it waits for a time, an event
+ * or another run): this attempt is over, and the run resumes in a new one, replaying what is stored.
+ */
+export class SuspendedError extends BacError {
+  readonly code = 'BAC_SUSPENDED'
+  constructor() {
+    super('the run is suspended: it resumes in a new attempt, from what is stored')
+  }
+}
+
 /** The runtime was asked for something before `start()` or after `stop()`. */
 export class RuntimeStateError extends BacError {
   readonly code = 'BAC_RUNTIME_STATE'

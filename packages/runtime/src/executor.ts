@@ -21,7 +21,7 @@ import { runAgent } from './ai/agent-runner.ts'
 import { type Catalog, unversioned } from './catalog.ts'
 import { runComposition } from './composition-runner.ts'
 import type { Engine } from './engine.ts'
-import { toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
+import { SuspendedError, toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
 import { newId } from './ids.ts'
 import { BrokenCircuitError } from './policies/circuit-breaker.ts'
 import { fallbackValue } from './policies/fallback.ts'
@@ -214,11 +214,22 @@ export class Executor {
       const value = await Promise.race([limited, ctx.suspended.then(() => SUSPENDED)])
       if (value !== SUSPENDED)
         return { kind: 'completed', value: target.checkOutput ? target.checkOutput(value) : value }
-      // Something waits. Let every other branch run until nothing can move; the code may still
-      // finish (the other side of a Promise.race), or everything left is waiting.
-      await ctx.settleSteps()
-      await new Promise((resolve) => setImmediate(resolve))
-      if (!finished) return { kind: 'suspended' }
+      // Something waits. Let every other branch run until nothing moves any more: the code may
+      // still finish (the other side of a Promise.race won, and what follows it ran), or
+      // everything left is waiting.
+      for (;;) {
+        const before = ctx.progress
+        await ctx.settleSteps({ orUntilOver: true })
+        await new Promise((resolve) => setImmediate(resolve))
+        if (finished || ctx.signal.aborted || ctx.progress === before) break
+      }
+      if (ctx.signal.aborted && isTimeoutError(ctx.signal.reason)) return { kind: 'failed', error: ctx.signal.reason }
+      if (!finished) {
+        // The attempt ends here: code still under way (a timer, a late branch) may do nothing
+        // durable from now on — the next execution replays from what is stored.
+        ctx.abort(new SuspendedError())
+        return { kind: 'suspended' }
+      }
       if ('error' in finished) return { kind: 'failed', error: finished.error }
       return { kind: 'completed', value: target.checkOutput ? target.checkOutput(finished.value) : finished.value }
     } catch (error) {

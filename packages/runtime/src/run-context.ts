@@ -114,6 +114,7 @@ class Execution {
   /** A wait, sleep or call starts; call the returned function once it has finished or suspended. */
   begin(): () => void {
     this.pending++
+    this.progress++
     let ended = false
     return () => {
       if (ended) return
@@ -134,11 +135,22 @@ class Execution {
     this.changed()
   }
 
-  private changed(): void {
+  /** Counts what the code did (units begun and ended, waits begun, ended or suspended). */
+  progress = 0
+
+  /** Something the code did: a unit or wait began or ended. */
+  changed(): void {
+    this.progress++
     const signal = this.signalNext
     this.nextChange = this.armNext()
     signal()
   }
+
+  /** Settles once the attempt is over (aborted: timed out, suspended, stopped, lease lost). */
+  readonly ended = new Promise<void>((resolve) => {
+    if (this.controller.signal.aborted) resolve()
+    else this.controller.signal.addEventListener('abort', () => resolve(), { once: true })
+  })
 
   /** Once the attempt is over (timed out, stopped, lease lost), its code may not do anything more. */
   get over(): boolean {
@@ -238,18 +250,26 @@ export class RunContext implements Context {
   /**
    * Wait for step functions still running, so what they finish is stored before suspending —
    * except those that are themselves waiting (a call or sleep inside a step): they resume on replay.
+   * With `orUntilOver`, stop waiting once the attempt is over (its time limit struck).
    */
-  async settleSteps(): Promise<void> {
+  async settleSteps(options: { readonly orUntilOver?: boolean } = {}): Promise<void> {
     const execution = this.execution
+    const ended = options.orUntilOver ? [execution.ended] : []
     for (;;) {
       const running = [...execution.inflight].filter((body) => !body.suspended)
       if (running.length === 0 && execution.pending === 0) return
+      if (options.orUntilOver && execution.over) return
       // Wait for the units to be over, not only their functions: one whose function has ended
       // stays in flight while its result is stored, and waiting on its settled promise again
       // and again would spin without ever letting that write finish.
       const bodies = running.length > 0 ? [Promise.race(running.map((b) => b.over))] : []
-      await Promise.race([...bodies, execution.nextChange])
+      await Promise.race([...bodies, execution.nextChange, ...ended])
     }
+  }
+
+  /** What the code has done so far (see `Execution.progress`). */
+  get progress(): number {
+    return this.execution.progress
   }
 
   get db(): Db {
@@ -423,6 +443,7 @@ export class RunContext implements Context {
       options.what ?? `"${key}"`,
     )
     inflight.add(body)
+    this.execution.changed()
     let failure: unknown
     try {
       const value = await this.save(full, await body.promise, startedAt, options.what ?? `"${key}"`)
@@ -434,6 +455,7 @@ export class RunContext implements Context {
     } finally {
       inflight.delete(body)
       over()
+      this.execution.changed()
       endSpan(span, failure)
     }
   }

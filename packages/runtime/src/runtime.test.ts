@@ -469,6 +469,80 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     expect(await steps()).toContainEqual(['mail', 'mailed pdf'])
   })
 
+  it('finishes a run whose race a step won over a sleep, rather than waiting out the sleep', async () => {
+    const bodies: string[] = []
+    const { rt } = await start(() => {
+      on($.Quote.requested, async () => {
+        const quick = await Promise.race([
+          step('ask partner', async () => {
+            await new Promise((resolve) => setTimeout(resolve, 20)) // real I/O time, not the clock's
+            return 'partner price'
+          }),
+          sleep('1h').then(() => 'list price'),
+        ])
+        await step('reply', async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          bodies.push(`reply with ${quick}`)
+        })
+      })
+    })
+    await rt.send($.Quote.requested, {})
+    await rt.drain()
+    expect((await rt.runs.list())[0]?.status).toBe('completed')
+    expect(bodies).toEqual(['reply with partner price'])
+  })
+
+  it('ends a suspended attempt: a step time limit striking later changes nothing', async () => {
+    const branches: string[] = []
+    const { rt, clock } = await start(() => {
+      on(
+        $.Trial.started,
+        async () => {
+          try {
+            await step(
+              'onboarding',
+              async () => {
+                await sleep('1h')
+                return 'done'
+              },
+              { timeout: '5m' },
+            )
+            await step('welcome', () => branches.push('welcome'))
+          } catch {
+            await step('apologise', () => branches.push('apologise'))
+          }
+        },
+        { retry: false },
+      )
+    })
+    await rt.send($.Trial.started, {})
+    await rt.drain()
+    await clock.advance('5m') // the suspended attempt's time limit: no longer anyone's
+    await rt.drain()
+    expect(branches).toEqual([])
+    await clock.advance('55m')
+    await rt.drain()
+    expect(branches).toEqual(['welcome'])
+    expect((await rt.runs.list())[0]?.status).toBe('completed')
+  })
+
+  it('times out a run whose step hangs beside a branch that sleeps', async () => {
+    const { rt, clock } = await start(() => {
+      on(
+        $.Sync.requested,
+        async () => {
+          await Promise.all([sleep('1h'), step('hang', () => new Promise(() => {}))])
+        },
+        { timeout: '2s', retry: false },
+      )
+    })
+    await rt.send($.Sync.requested, {})
+    await clock.advance('2s')
+    await rt.drain()
+    const [run] = await rt.runs.list()
+    expect(run).toMatchObject({ status: 'failed', error: { name: 'TimeoutError' } })
+  })
+
   it('fails for good, with a clear error, a run whose result cannot be stored', async () => {
     class Money {
       constructor(readonly cents: number) {}
