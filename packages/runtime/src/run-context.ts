@@ -1,11 +1,11 @@
 /**
  * The `Context` of one execution of a run — what handlers get as `ctx` and what the ambient
  * `send`, `step`, `sleep`... resolve to. It replays: every step, sleep, wait and call has a
- * key (`charge`, `$sleep#1`, `$call#2`) and a stored result; on a retry or after a crash the
+ * key (`charge`, `$sleep(60000ms)#1`, `$wait(Order.paid)#1`) and a stored result; on a retry or after a crash the
  * stored result is returned instead of doing the work again.
  *
  * Keys are scoped: the body of a step (and each saga action, compensation and composition
- * element) runs in a child context whose keys start with the step's own (`charge/$call#1`). A
+ * element) runs in a child context whose keys start with the step's own (`charge/$call(…)#1`). A
  * finished step is skipped on replay together with everything inside it, so the keys of what
  * follows never shift — a call made inside a step can never be mistaken for a later one.
  *
@@ -18,6 +18,7 @@
  * @example
  * const ctx = RunContext.root(engine, run, await store.steps(run.id))
  */
+import { createHash } from 'node:crypto'
 import type {
   Ai,
   CacheControl,
@@ -169,7 +170,9 @@ export class RunContext implements Context {
   readonly signal: AbortSignal
   readonly log: Logger
   private readonly occurrences = new Map<string, number>()
-  private readonly counters = { send: 0, call: 0, sleep: 0, wait: 0, db: 0, ai: 0, model: 0, agentic: 0 }
+  private readonly counters = { db: 0, ai: 0, model: 0, agentic: 0 }
+  /** How many sleeps, waits, calls and sends of each kind and target this scope has begun. */
+  private readonly begun = new Map<string, number>()
   private documents?: DocumentDb
   private functions?: Ai
 
@@ -488,7 +491,7 @@ export class RunContext implements Context {
     const operation = this.execution.catalog.operationForVerb(name, options.version, this.service)
     if (operation) return this.invoke(operation, payload, options)
     const { record, engine } = this.execution
-    const id = deterministicId(record.id, `${this.prefix}$send`, ++this.counters.send)
+    const id = deterministicId(record.id, this.nth(`$send(${name}:${digest(payload)})`), 0)
     const trace = traceOf(this.execution.span)
     return engine.publish(name, payload, options, {
       id,
@@ -518,7 +521,7 @@ export class RunContext implements Context {
 
   /** A child run (operation, saga, composition): created once, run inline when possible, awaited durably. */
   private async invoke(target: Invocable, input: unknown, options: SendOptions): Promise<unknown> {
-    const key = `${this.prefix}$call#${++this.counters.call}`
+    const key = this.nth(`$call(${target.runName}:${digest(input)})`)
     const { results } = this.execution
     if (results.has(key)) return results.get(key)
     if (this.execution.over) return pause()
@@ -558,7 +561,7 @@ export class RunContext implements Context {
     const active = this.active
     if (active !== this) return active.sleep(duration)
     const ms = toMilliseconds(duration, 'sleep()')
-    return this.sleepTill((now) => now + ms)
+    return this.sleepTill(`${ms}ms`, (now) => now + ms)
   }
 
   sleepUntil(when: Date | number | string): Promise<void> {
@@ -567,11 +570,11 @@ export class RunContext implements Context {
     const at = when instanceof Date ? when.getTime() : typeof when === 'number' ? when : Date.parse(when)
     if (Number.isNaN(at))
       throw new TypeError(`sleepUntil(): expected a Date, epoch ms or ISO date, got ${JSON.stringify(when)}`)
-    return this.sleepTill(() => at)
+    return this.sleepTill(new Date(at).toISOString(), () => at)
   }
 
-  private async sleepTill(until: (now: number) => number): Promise<void> {
-    const key = `${this.prefix}$sleep#${++this.counters.sleep}`
+  private async sleepTill(spec: string, until: (now: number) => number): Promise<void> {
+    const key = this.nth(`$sleep(${spec})`)
     const { results, engine } = this.execution
     if (results.has(key)) return
     if (this.execution.over) return pause()
@@ -593,7 +596,7 @@ export class RunContext implements Context {
     const active = this.active
     if (active !== this) return active.waitForEvent(event, options)
     const pattern = normalizePattern(event, 'waitForEvent()')
-    const key = `${this.prefix}$wait#${++this.counters.wait}`
+    const key = this.nth(`$wait(${pattern})`)
     const { results } = this.execution
     if (results.has(key)) return results.get(key) as T | null
     if (this.execution.over) return pause()
@@ -642,6 +645,18 @@ export class RunContext implements Context {
       ...(from.deadline === undefined ? {} : { deadline: from.deadline }),
     }
     return this.suspend(wait, from.deadline ?? NEVER, done)
+  }
+
+  /**
+   * The key of a sleep, wait, call or send: what it is (`$wait(Order.paid)`, `$call(Billing.charge:<input digest>)`),
+   * then which of those this scope has begun (`#1`, `#2`...). Keyed by what, not by position
+   * alone, branches running side by side (`Promise.all`) keep their keys however their I/O
+   * interleaves when the run is replayed.
+   */
+  private nth(what: string): string {
+    const n = (this.begun.get(what) ?? 0) + 1
+    this.begun.set(what, n)
+    return `${this.prefix}${what}#${n}`
   }
 
   /** `name`, then `name#2`, `name#3`... for repeated step names in one scope. */
@@ -724,4 +739,12 @@ export function subscription(engine: Engine, pattern: string): AsyncIterable<Eve
       }
     },
   }
+}
+
+/** A short digest of a value (a call's input, an event's payload), for keys. */
+function digest(value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(value) ?? 'undefined')
+    .digest('hex')
+    .slice(0, 12)
 }

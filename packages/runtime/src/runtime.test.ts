@@ -492,6 +492,35 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     expect(bodies).toEqual(['reply with partner price'])
   })
 
+  it('keeps each parallel branch’s sleep its own, whichever branch gets to it first on a replay', async () => {
+    const done: string[] = []
+    const io = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)) // real I/O time
+    const { rt, clock } = await start(() => {
+      on($.Trip.planned, async () => {
+        await Promise.all([
+          (async () => {
+            await step('book hotel', () => io(40)) // slow: its sleep begins second, replayed it begins first
+            await sleep('1d')
+            await step('check in', () => done.push('check in'))
+          })(),
+          (async () => {
+            await step('book taxi', () => io(5))
+            await sleep('1m')
+            await step('ride', () => done.push('ride'))
+          })(),
+        ])
+      })
+    })
+    await rt.send($.Trip.planned, {})
+    await rt.drain()
+    await clock.advance('1m')
+    await rt.drain()
+    expect(done).toEqual(['ride'])
+    await clock.advance('1d')
+    await rt.drain()
+    expect(done).toEqual(['ride', 'check in'])
+  })
+
   it('ends a suspended attempt: a step time limit striking later changes nothing', async () => {
     const branches: string[] = []
     const { rt, clock } = await start(() => {
