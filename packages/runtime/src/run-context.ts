@@ -75,7 +75,10 @@ interface Body {
 }
 
 /** A stored attempt of a unit that records failures too (saga actions): its value or its error. */
-export type Attempt = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: ErrorInfo }
+export type Attempt =
+  | { readonly ok: true; readonly value: unknown }
+  /** `setAside`: a replay of the run's dead letter asked for this failure to be tried past. */
+  | { readonly ok: false; readonly error: ErrorInfo; readonly setAside?: boolean }
 
 /** The key of a stored model call (`$model#1`, `turn-2/$model#1`). */
 const MODEL_CALL = /(^|\/)\$model#\d+$/

@@ -28,12 +28,16 @@ async function withRetries(
   timeout: number | undefined,
   fn: (scope: RunContext) => unknown,
 ): Promise<Settled> {
+  // Failures a dead-letter replay set aside replay as they went (their waits are stored) and
+  // then make way for new attempts, with a fresh budget.
+  let counted = 0
   for (let attempt = 1; ; attempt++) {
     const outcome = await ctx.attempt(`${key}#${attempt}`, fn, timeout)
     if (outcome.ok) return outcome
-    const decision = retryDecision(retry, attempt, outcome.error, () => 0.5)
-    if (!decision.retry) return outcome
-    await ctx.sleep(decision.delay)
+    const setAside = outcome.setAside === true
+    const decision = retryDecision(retry, setAside ? attempt : ++counted, outcome.error, () => 0.5)
+    if (decision.retry) await ctx.sleep(decision.delay)
+    else if (!setAside) return outcome
   }
 }
 

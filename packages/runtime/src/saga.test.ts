@@ -214,4 +214,87 @@ describe.each(testStores)('sagas on $name', ({ make }) => {
       /compensating step "reserve-inventory" failed too \(Error: warehouse offline\)/,
     )
   })
+
+  it('undoes a saga for good when its dead letter is replayed after the compensation is fixed', async () => {
+    const journal: string[] = []
+    let warehouseOnline = false
+    let t: Awaited<ReturnType<typeof testRuntime>>
+    ;({ rt } = t = await testRuntime(
+      await make(),
+      shop(
+        journal,
+        () => true,
+        () => !warehouseOnline,
+      ),
+    ))
+    const drainFor = async (minutes: number) => {
+      for (let i = 0; i < minutes; i++) {
+        await rt?.drain()
+        await t.clock.advance('1m')
+      }
+      await rt?.drain()
+    }
+    await rt.send($.Order.created, order)
+    await drainFor(8)
+    const [letter] = await rt.dlq.list()
+    expect(letter?.error.code).toBe('BAC_SAGA_COMPENSATION_FAILED')
+    const releases = journal.filter((j) => j.startsWith('release')).length
+
+    warehouseOnline = true
+    await rt.dlq.replay(letter?.id ?? '')
+    await drainFor(8)
+    // The failed attempts are tried again (not replayed as failures): the payment is still
+    // declined, so the saga undoes what it did — and now the release goes through.
+    const [saga] = await rt.runs.list({ kind: 'saga' })
+    expect(saga?.status).toBe('compensated')
+    expect(journal.filter((j) => j.startsWith('release')).length).toBe(releases + 1)
+    expect(await rt.dlq.list()).toEqual([])
+  })
+
+  it('replays a caller’s dead letter together with its saga, whose own letter goes with it', async () => {
+    let undoWorks = false
+    const undone: string[] = []
+    let t: Awaited<ReturnType<typeof testRuntime>>
+    ;({ rt } = t = await testRuntime(await make(), () => {
+      const saga = $.saga<number>({
+        name: 'transfer',
+        steps: [
+          {
+            name: 'debit',
+            action: () => 'debited',
+            compensation: () => {
+              if (!undoWorks) throw new Error('ledger locked')
+              undone.push('credit back')
+            },
+          },
+          {
+            name: 'credit',
+            action: () => {
+              throw new Error('account closed')
+            },
+          },
+        ],
+      })
+      on($.Transfer.requested, (n: number) => saga.execute(n), { retry: false })
+    }))
+    await rt.send($.Transfer.requested, 1)
+    for (let i = 0; i < 8; i++) {
+      await rt.drain()
+      await t.clock.advance('1m')
+    }
+    const letters = await rt.dlq.list()
+    expect(letters.map((l) => l.name).sort()).toEqual(['Transfer.requested', 'transfer'])
+    undoWorks = true
+    await rt.dlq.replay(letters.find((l) => l.name === 'Transfer.requested')?.id ?? '')
+    for (let i = 0; i < 8; i++) {
+      await rt.drain()
+      await t.clock.advance('1m')
+    }
+    expect(undone).toEqual(['credit back'])
+    expect((await rt.runs.list({ kind: 'saga' }))[0]?.status).toBe('compensated')
+    // The handler ends compensated with it; the saga's own letter went with the replay (replayed
+    // later, it would have run the saga again).
+    expect((await rt.runs.list({ name: 'Transfer.requested' }))[0]?.status).toBe('compensated')
+    expect(await rt.dlq.list()).toEqual([])
+  })
 })

@@ -250,6 +250,33 @@ async function wakeKeys(db: Kysely<Database>, keys: readonly string[], now: numb
   return Number(woken.numUpdatedRows)
 }
 
+/** A saga's attempt of an action or compensation, as its run stores it (`compensate:release#2`). */
+const SAGA_ATTEMPT = /^(action|compensate):.*#\d+$/
+
+/**
+ * A replay retries what failed. A saga stores its failed attempts (they replay as the same
+ * failure): set them aside, so the replayed saga goes past them to new attempts with a fresh
+ * budget — new attempts call new child runs, so the failed ones stay as they are.
+ */
+async function setAsideFailures(tx: Kysely<Database>, sagaIds: readonly string[]): Promise<void> {
+  if (sagaIds.length === 0) return
+  const steps = await tx
+    .selectFrom('bac_steps')
+    .select(['run_id', 'key', 'result'])
+    .where('run_id', 'in', sagaIds)
+    .execute()
+  for (const step of steps) {
+    const result = decode(step.result) as { ok?: unknown } | null
+    if (!SAGA_ATTEMPT.test(step.key) || result?.ok !== false) continue
+    await tx
+      .updateTable('bac_steps')
+      .set({ result: encode({ ...result, setAside: true }) })
+      .where('run_id', '=', step.run_id)
+      .where('key', '=', step.key)
+      .execute()
+  }
+}
+
 /** Whether something a run waits for has already happened: its child is final, or a matching event came. */
 async function happened(db: Kysely<Database>, waits: readonly Wait[]): Promise<boolean> {
   for (const wait of waits) {
@@ -1114,18 +1141,35 @@ export class KyselyStore implements Store {
         .returningAll()
         .executeTakeFirst()
       // Operations it called that failed failed it: give them a fresh budget too, or the replay
-      // would meet the same stored failure. (Their finished steps are kept.)
-      let parents = [letter.run_id]
+      // would meet the same stored failure. (Their finished steps are kept.) A saga instead goes
+      // past its failed attempts to new ones, which call new children.
+      const replayed = run ? [{ id: run.id, kind: run.kind }] : []
+      let parents = replayed.filter((r) => r.kind !== 'saga').map((r) => r.id)
       while (parents.length > 0) {
         const children = await tx
           .updateTable('bac_runs')
           .set(fresh)
           .where('parent_id', 'in', parents)
           .where('status', '=', 'failed')
-          .returning('id')
+          .returning(['id', 'kind'])
           .execute()
-        parents = children.map((c) => c.id)
+        replayed.push(...children)
+        parents = children.filter((c) => c.kind !== 'saga').map((c) => c.id)
       }
+      await setAsideFailures(
+        tx,
+        replayed.filter((r) => r.kind === 'saga').map((r) => r.id),
+      )
+      // A replayed child's own dead letter (one failure can file a letter per run it failed) is
+      // covered by this replay: replaying it later would run the child again.
+      await tx
+        .deleteFrom('bac_dead_letters')
+        .where(
+          'run_id',
+          'in',
+          replayed.map((r) => r.id),
+        )
+        .execute()
       await this.notify(tx)
       return run ? toRun(run) : undefined
     })
