@@ -7,7 +7,14 @@
  * @example
  * await engine.publish('Order.created', order, { idempotencyKey: order.id })
  */
-import type { BusinessDefinition, Logger, PolicyOptions, SendOptions, ServiceDefinition } from '@bac/sdk'
+import {
+  type BusinessDefinition,
+  type Logger,
+  type PolicyOptions,
+  type SendOptions,
+  type ServiceDefinition,
+  ValidationError,
+} from '@bac/sdk'
 import { validate } from '@bac/sdk/internal'
 import { type AISettings, aiSettings } from './ai/ai-config.ts'
 import { AIGateway } from './ai/ai-gateway.ts'
@@ -229,7 +236,7 @@ export class Engine {
     // A document's change event carries the document, shaped by its collection, not the event schema.
     const schema = origin.document ? undefined : this.business.events[name]
     const data = schema ? validate(schema, payload, `${name} payload`) : payload
-    const idempotencyKey = options.idempotencyKey ?? documentEventKey(name, payload)
+    const idempotencyKey = idempotencyKeyOf(options) ?? documentEventKey(name, payload)
     const now = this.clock.now()
     const id = origin.id ?? newId()
     const correlationId = origin.correlationId ?? (options.correlationId as string | undefined) ?? id
@@ -281,6 +288,7 @@ export class Engine {
   /** Validate the input, store the run, and run it inline when allowed. */
   async invoke(target: Invocable, input: unknown, options: SendOptions, origin: InvokeOrigin): Promise<Outcome> {
     const data = target.checkInput ? target.checkInput(input) : input
+    idempotencyKeyOf(options)
     // A call made before (by a caller replaying, or with a repeated idempotency key) gets that
     // run's outcome — before the cache or the rate limit are asked, so nothing is taken twice.
     const existing =
@@ -358,6 +366,16 @@ export class Engine {
       }
     }
   }
+}
+
+/** The idempotency key a send or call gave: a non-empty string, or none. */
+function idempotencyKeyOf(options: SendOptions): string | undefined {
+  const key: unknown = options.idempotencyKey
+  if (key === undefined || (typeof key === 'string' && key !== '')) return key
+  const received = typeof key === 'string' ? 'an empty string' : `${typeof key} ${JSON.stringify(key)}`
+  throw new ValidationError(`idempotencyKey must be a non-empty string, got ${received}`, [
+    { path: 'idempotencyKey', message: 'must be a non-empty string', expected: 'a non-empty string', received },
+  ])
 }
 
 function deliverAt(when: SendOptions['deliverAt'], now: number): number {

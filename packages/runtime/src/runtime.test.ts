@@ -103,6 +103,30 @@ describe.each(testStores)('the runtime on $name', ({ make }) => {
     expect(await rt.runs.list()).toEqual([])
   })
 
+  it('refuses an idempotency key that is not a non-empty string, writing nothing', async () => {
+    const { rt } = await start(() => {
+      on($.Order.created, () => {})
+      $.service({ name: 'Billing', operations: { charge: () => 'charged' } })
+    })
+    for (const [key, received] of [
+      [{}, 'object {}'],
+      ['', 'an empty string'],
+      [null, 'object null'],
+      [5, 'number 5'],
+    ] as const) {
+      const options = { idempotencyKey: key as unknown as string }
+      for (const send of [() => rt.send($.Order.created, {}, options), () => rt.send($.Billing.charge, {}, options)]) {
+        const error = await send().catch((e: unknown) => e)
+        expect(error).toMatchObject({
+          name: 'ValidationError',
+          message: `idempotencyKey must be a non-empty string, got ${received}`,
+          issues: [{ path: 'idempotencyKey', expected: 'a non-empty string', received }],
+        })
+      }
+    }
+    expect(await rt.runs.list()).toEqual([])
+  })
+
   it('replays finished steps on retry instead of running them again', async () => {
     const bodies = { charge: 0, ship: 0 }
     let failShip = true
