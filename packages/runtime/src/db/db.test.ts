@@ -45,6 +45,19 @@ describe.each(testStores)('db on $name', ({ make }) => {
     )
   })
 
+  it('refuses a delete of many without a query, and an update operator without fields, changing nothing', async () => {
+    const { rt } = await start()
+    const lamp = await rt.db.create('Product', { name: 'Lamp', price: 40 })
+    await expect(rt.db.deleteMany('Product', undefined as never)).rejects.toThrow(
+      'deleteMany(Product): query must be an object of conditions ({} deletes every document), got undefined',
+    )
+    await expect(rt.db.update('Product', lamp.$id, { $set: 5 })).rejects.toThrow(
+      '$set takes an object of fields, such as { $set: { stock: 3 } }, got 5',
+    )
+    expect(await rt.db.get('Product', lamp.$id)).toEqual(lamp)
+    expect(await rt.db.deleteMany('Product', {})).toBe(1)
+  })
+
   it('offers the same through db.Products, $.Product, collections and the ambient db', async () => {
     const { rt } = await start()
     const made = await rt.run(async () => {

@@ -413,6 +413,12 @@ export class DocumentDb implements Db {
 
   async deleteMany(type: TypeRef, query: Query): Promise<number> {
     const name = this.open(type)
+    // A forgotten query must not mean "everything": deleting all takes an explicit `{}`.
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+      throw new DbError(
+        `deleteMany(${name}): query must be an object of conditions ({} deletes every document), got ${JSON.stringify(query) ?? 'undefined'}`,
+      )
+    }
     const { filter } = splitQuery(query)
     return this.write(name, async (tx, _base, outbox) => {
       let n = 0

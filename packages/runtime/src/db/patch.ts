@@ -40,7 +40,12 @@ export function applyPatch(current: Data, patch: Data, place: string): Record<st
     }
     if (!OPERATORS.includes(key))
       throw new DbError(`${place}: ${key} is not an update operator; use ${OPERATORS.join(', ')}`)
-    for (const [field, operand] of Object.entries((value ?? {}) as Data)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new DbError(
+        `${place}: ${key} takes an object of fields, such as { ${key}: { stock: 3 } }, got ${JSON.stringify(value) ?? 'undefined'}`,
+      )
+    }
+    for (const [field, operand] of Object.entries(value as Data)) {
       const parsed = parseField(field)
       if (parsed.kind !== 'path') throw new DbError(`${place}: ${field} cannot be changed`)
       setPath(out, parsed.path, (old) => {
