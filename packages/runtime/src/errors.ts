@@ -132,6 +132,11 @@ export class UniqueViolationError extends BacError {
 
 /** A db call that cannot work as written: a missing document, a bad query, a collection not yours. */
 export class DbError extends BacError {
-  readonly code = 'BAC_DB'
+  readonly code: string = 'BAC_DB'
   override readonly retryable = false
+}
+
+/** A db call about a document that does not exist (an update by id). */
+export class DocumentNotFoundError extends DbError {
+  override readonly code = 'BAC_NOT_FOUND'
 }

@@ -38,6 +38,7 @@ const shop = () => {
         input: z.object({ sku: z.string(), available: z.number().int().min(0) }),
         handler: (input: { sku: string; available: number }) => db.upsert('Stock', { $id: input.sku, ...input }),
       },
+      reserve: (sku: string) => db.update('Stock', sku, { $inc: { available: -1 } }),
     },
     endpoints: {
       'GET /stock/:sku': async (c) =>
@@ -149,9 +150,14 @@ describe('the HTTP app', () => {
       body: { code: 'BAC_DECLARATION' },
     })
     expect(await call('GET', '/nowhere')).toMatchObject({ status: 404, body: { error: 'no route GET /nowhere' } })
-    expect(await call('POST', '/events/Order.placed', { note: 'x'.repeat(2000) })).toMatchObject({
-      status: 413,
-      body: { error: 'the request body is over the limit of 1024 bytes' },
+    const tooBig = await call('POST', '/events/Order.placed', { note: 'x'.repeat(2000) })
+    expect(tooBig).toMatchObject({ status: 413, body: { error: 'the request body is over the limit of 1024 bytes' } })
+    // The unread rest of the body must not be taken for the next request on the connection.
+    expect(tooBig.headers.get('connection')).toBe('close')
+    expect((await call('GET', '/health')).status).toBe(200)
+    expect(await call('POST', '/rpc/Stock/reserve', '"nothing"')).toMatchObject({
+      status: 404,
+      body: { error: 'update(Stock): no document "nothing"', code: 'BAC_NOT_FOUND' },
     })
   })
 

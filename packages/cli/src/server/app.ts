@@ -36,6 +36,7 @@ const STATUS: Readonly<Record<string, 400 | 404 | 409 | 429>> = {
   BAC_VALIDATION: 400,
   BAC_DECLARATION: 400,
   BAC_UNKNOWN_OPERATION: 404,
+  BAC_NOT_FOUND: 404,
   BAC_UNIQUE: 409,
   BAC_VERSION_CONFLICT: 409,
   BAC_RATE_LIMITED: 429,
@@ -66,7 +67,11 @@ export function createApp(options: AppOptions): Hono<Env> {
   const sized = (maxSize: number) =>
     bodyLimit({
       maxSize,
-      onError: (c) => c.json({ error: `the request body is over the limit of ${maxSize} bytes` }, 413),
+      // The rest of the body is not read: close, or it would be taken for the next request.
+      onError: (c) => {
+        c.header('Connection', 'close')
+        return c.json({ error: `the request body is over the limit of ${maxSize} bytes` }, 413)
+      },
     })
   // Deployments carry a whole bundle; everything else is a payload.
   app.use('/api/deployments', sized(DEPLOYMENT_LIMIT))

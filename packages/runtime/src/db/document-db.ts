@@ -18,7 +18,7 @@ import { isRef } from '@bac/sdk'
 import { refPath, validate } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'
-import { DbError } from '../errors.ts'
+import { DbError, DocumentNotFoundError } from '../errors.ts'
 import { deterministicId } from '../ids.ts'
 import { checkType } from '../store/json-sql.ts'
 import type { DocumentRecord, DocumentTransaction, Edge, NewEvent, NewRun, SortSpec } from '../store/store.ts'
@@ -149,7 +149,7 @@ export class DocumentDb implements Db {
     return this.write(name, async (tx, _base, outbox) => {
       const current =
         typeof idOrQuery === 'string' ? await tx.get(name, idOrQuery) : await tx.findOne(name, parseFilter(idOrQuery))
-      if (!current) throw new DbError(`update(${name}): no document ${JSON.stringify(idOrQuery)}`)
+      if (!current) throw new DocumentNotFoundError(`update(${name}): no document ${JSON.stringify(idOrQuery)}`)
       const data = this.checked(name, applyPatch(current.data, patch as Data, `update(${name})`))
       const record = await tx.put(name, current.id, data, this.engine.clock.now())
       await outbox(record, 'updated')
@@ -397,7 +397,7 @@ export class DocumentDb implements Db {
       let n = 0
       for (const { id, patch } of updates) {
         const current = await tx.get(name, id)
-        if (!current) throw new DbError(`batchUpdate(${name}): no document ${JSON.stringify(id)}`)
+        if (!current) throw new DocumentNotFoundError(`batchUpdate(${name}): no document ${JSON.stringify(id)}`)
         const record = await tx.put(
           name,
           id,
