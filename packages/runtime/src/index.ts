@@ -50,4 +50,5 @@ export type {
   Store,
   Wait,
 } from './store/store.ts'
+export { RUN_KINDS, RUN_STATUSES } from './store/store.ts'
 export type { MetricsSnapshot } from './telemetry/metrics.ts'

@@ -150,6 +150,16 @@ describe('the HTTP app', () => {
       body: { code: 'BAC_DECLARATION' },
     })
     expect(await call('GET', '/nowhere')).toMatchObject({ status: 404, body: { error: 'no route GET /nowhere' } })
+    expect(await call('GET', '/api/runs?status=bogus')).toMatchObject({
+      status: 400,
+      body: {
+        error: expect.stringMatching(/^query parameter status must be one of pending, running, .*, got "bogus"$/),
+        issues: [{ path: 'status', received: 'bogus' }],
+      },
+    })
+    for (const path of ['/api/runs?kind=job', '/api/runs?limit=-1', '/api/events?after=abc', '/api/dlq?limit=2.5'])
+      expect((await call('GET', path)).status, path).toBe(400)
+    expect((await call('GET', '/api/events?after=0&limit=5')).status).toBe(200)
     const tooBig = await call('POST', '/events/Order.placed', { note: 'x'.repeat(2000) })
     expect(tooBig).toMatchObject({ status: 413, body: { error: 'the request body is over the limit of 1024 bytes' } })
     // The unread rest of the body must not be taken for the next request on the connection.

@@ -10,8 +10,8 @@
  * const app = createApp({ runtime: rt, auth: 'open' })
  * const server = await serveApp(app, { port: 4400 })
  */
-import type { Runtime } from '@bac/runtime'
-import { type BusinessDefinition, describe } from '@bac/sdk'
+import { RUN_KINDS, RUN_STATUSES, type Runtime } from '@bac/runtime'
+import { type BusinessDefinition, describe, ValidationError } from '@bac/sdk'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
@@ -124,10 +124,10 @@ export function createApp(options: AppOptions): Hono<Env> {
   api.get('/runs', need('read'), async (c) => {
     const { status, kind, name, limit: max } = c.req.query()
     const runs = await rt.runs.list({
-      ...(status ? { status: status as never } : {}),
-      ...(kind ? { kind: kind as never } : {}),
+      ...(status === undefined ? {} : { status: oneOf('status', status, RUN_STATUSES) }),
+      ...(kind === undefined ? {} : { kind: oneOf('kind', kind, RUN_KINDS) }),
       ...(name ? { name } : {}),
-      limit: clamp(max, 100, 1000),
+      limit: count('limit', max, 100, 1000),
     })
     return c.json(runs)
   })
@@ -136,20 +136,16 @@ export function createApp(options: AppOptions): Hono<Env> {
     return run ? c.json(run) : c.json({ error: `no run ${c.req.param('id')}` }, 404)
   })
   api.get('/events', need('read'), async (c) => {
-    const after = Number(c.req.query('after') ?? 0)
-    const events = await rt.store.eventsAfter(
-      undefined,
-      Number.isFinite(after) ? after : 0,
-      clamp(c.req.query('limit'), 100, 1000),
-    )
+    const after = c.req.query('after') === undefined ? 0 : count('after', c.req.query('after'), 0, Infinity, 0)
+    const events = await rt.store.eventsAfter(undefined, after, count('limit', c.req.query('limit'), 100, 1000))
     return c.json(events)
   })
   api.get('/events/latest', need('read'), async (c) => {
     const newest = await rt.store.lastEventSeq()
-    const count = clamp(c.req.query('limit'), 50, 500)
-    return c.json((await rt.store.eventsAfter(undefined, Math.max(0, newest - count), count)).reverse())
+    const latest = count('limit', c.req.query('limit'), 50, 500)
+    return c.json((await rt.store.eventsAfter(undefined, Math.max(0, newest - latest), latest)).reverse())
   })
-  api.get('/dlq', need('read'), async (c) => c.json(await rt.dlq.list(clamp(c.req.query('limit'), 100, 1000))))
+  api.get('/dlq', need('read'), async (c) => c.json(await rt.dlq.list(count('limit', c.req.query('limit'), 100, 1000))))
   api.get('/dlq/:id', need('read'), async (c) => {
     const dead = await rt.dlq.get(c.req.param('id'))
     return dead ? c.json(dead) : c.json({ error: `no dead letter ${c.req.param('id')}` }, 404)
@@ -224,7 +220,22 @@ async function jsonBody(c: Context, fallback?: unknown): Promise<unknown> {
   }
 }
 
-function clamp(value: string | undefined, fallback: number, max: number): number {
-  const n = Number(value)
-  return Number.isInteger(n) && n > 0 ? Math.min(n, max) : fallback
+/** A query parameter that must be one of `allowed`; anything else is a 400 naming it. */
+function oneOf<T extends string>(parameter: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw badParameter(parameter, `one of ${allowed.join(', ')}`, value)
 }
+
+/** A whole-number query parameter (`fallback` when absent, capped at `max`); anything else is a 400. */
+function count(parameter: string, value: string | undefined, fallback: number, max: number, least = 1): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n < least)
+    throw badParameter(parameter, `a whole number of at least ${least}`, value)
+  return Math.min(n, max)
+}
+
+const badParameter = (parameter: string, expected: string, received: string) =>
+  new ValidationError(`query parameter ${parameter} must be ${expected}, got ${JSON.stringify(received)}`, [
+    { path: parameter, message: `must be ${expected}`, expected, received },
+  ])

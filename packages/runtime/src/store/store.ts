@@ -14,7 +14,8 @@
 
 import type { Field, Filter } from '../db/filter.ts'
 
-export type RunKind = 'handler' | 'operation' | 'schedule' | 'saga' | 'composition' | 'agent'
+export const RUN_KINDS = ['handler', 'operation', 'schedule', 'saga', 'composition', 'agent'] as const
+export type RunKind = (typeof RUN_KINDS)[number]
 
 /**
  * - `pending`: runnable from `availableAt`.
@@ -23,7 +24,16 @@ export type RunKind = 'handler' | 'operation' | 'schedule' | 'saga' | 'compositi
  * - `completed`; `compensated` (a saga that failed and undid its finished steps); `failed` (in the
  *   dead-letter queue, unless a caller run handles it); `discarded` (removed from it): final.
  */
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'compensated' | 'failed' | 'discarded'
+export const RUN_STATUSES = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'compensated',
+  'failed',
+  'discarded',
+] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'compensated', 'failed', 'discarded']
 
