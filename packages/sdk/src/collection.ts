@@ -1,7 +1,8 @@
 /**
- * `$.db.collection(name)`: a collection declared for a service's `data`. The service that
- * lists it owns it: the runtime lets only that service's runs use it, so other services reach
- * the data through the owner's operations.
+ * `$.db.collection(name, { schema })`: a collection of the business, its documents validated
+ * against `schema` on every write. The service that lists it in its `data` owns it: the runtime
+ * lets only that service's runs use it, so other services reach the data through the owner's
+ * operations.
  *
  * @example
  * const UserService = $.service({
@@ -11,6 +12,7 @@
  * })
  */
 
+import { activeCollector } from './collector.ts'
 import { type Collection, forwardingCollection } from './db.ts'
 import type { CollectionDefinition } from './definition.ts'
 import { DeclarationError } from './errors.ts'
@@ -37,7 +39,7 @@ export function collection<T = Record<string, unknown>>(
   }
   const schema =
     options.schema === undefined ? undefined : toSchema(options.schema, `$.db.collection('${name}') schema`)
-  return handle<T>(
+  const declared = handle<T>(
     Object.freeze({
       kind: 'collection',
       name,
@@ -45,6 +47,9 @@ export function collection<T = Record<string, unknown>>(
       ...(options.events === false ? { events: false } : {}),
     }),
   )
+  // Declared in the business even when no service lists it: its schema holds for every write.
+  activeCollector().add(declared.definition)
+  return declared
 }
 
 /** The same collection, owned by `service`. */

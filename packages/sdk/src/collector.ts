@@ -85,6 +85,15 @@ export class Collector {
     const list = this.lists[key]
     const id = identity(declaration)
     const clash = list.find((other) => identity(other) === id)
+    if (clash?.kind === 'collection' && declaration.kind === 'collection') {
+      // A collection is declared (`$.db.collection`), then owned by the service that lists it.
+      if (!clash.owner) {
+        if (declaration.owner || declaration.schema) list.splice(list.indexOf(clash), 1, declaration)
+        this.added.add(declaration)
+        return
+      }
+      if (!declaration.owner) return
+    }
     // The same metric name declared twice is one time series, as in Prometheus; only a change
     // of kind is a conflict.
     if (clash && key === 'metrics' && clash.kind === declaration.kind) return

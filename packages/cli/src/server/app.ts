@@ -3,8 +3,9 @@
  * `POST /events/:name`, `POST /rpc/:service/:operation`, `GET /health`, `GET /metrics`, JSON
  * APIs for runs, events, dead letters, schedules and versions, and the dashboard at `/`.
  * Everything answers JSON; a bad input is a 400 naming the field, an unknown route a 404, a body
- * over the limit a 413. With `keys`, every route but `/health` needs `Authorization: Bearer`
- * with a key whose role allows it (401 without one, 403 with too weak a one).
+ * over the limit a 413. With `keys`, every route but `/health` and the dashboard's static files
+ * (which hold no data: the page asks for a key and calls the APIs with it) needs
+ * `Authorization: Bearer` with a key whose role allows it (401 without one, 403 with too weak a one).
  *
  * @example
  * const app = createApp({ runtime: rt, auth: 'open' })

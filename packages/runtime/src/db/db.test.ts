@@ -391,6 +391,24 @@ describe.each(testStores)('db on $name', ({ make }) => {
     )
   })
 
+  it('validates a collection declared outside any service too, and lets a service own it later', async () => {
+    const { rt } = await start(() => {
+      const people = $.db.collection('people', { schema: z.object({ email: z.email() }) })
+      $.db.collection('notes', { schema: z.object({ text: z.string() }) })
+      $.service({ name: 'Directory', data: { people }, operations: { add: (p: unknown) => people.create(p as never) } })
+    })
+    const bad = await rt.db.create('notes', { text: 5 }).catch((e: unknown) => e)
+    expect((bad as Error).message).toBe('notes document: text must be a string, got 5')
+    expect(await rt.db.count('notes')).toBe(0)
+    await expect(rt.send($.Directory.add, { email: 'nope' })).rejects.toThrow(
+      'people document: email must be a valid email',
+    )
+    expect(await rt.send($.Directory.add, { email: 'ann@example.com' })).toMatchObject({ email: 'ann@example.com' })
+    expect(rt.business.collections.filter((c) => c.name === 'people')).toEqual([
+      expect.objectContaining({ owner: 'Directory' }),
+    ])
+  })
+
   it('includes referenced documents', async () => {
     const { rt } = await start()
     const ann = await rt.db.create('Customer', { name: 'Ann' })
