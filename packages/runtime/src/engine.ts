@@ -23,6 +23,7 @@ import type { Clock, Timer } from './clock/clock.ts'
 import { documentEventKey } from './db/document-events.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import { fromErrorInfo } from './errors.ts'
+import { idempotencyKeyOf } from './idempotency-key.ts'
 import { newId } from './ids.ts'
 import { CircuitBreakers } from './policies/circuit-breaker.ts'
 import { RateLimitError, RateLimiter } from './policies/rate-limiter.ts'
@@ -366,16 +367,6 @@ export class Engine {
       }
     }
   }
-}
-
-/** The idempotency key a send or call gave: a non-empty string, or none. */
-function idempotencyKeyOf(options: SendOptions): string | undefined {
-  const key: unknown = options.idempotencyKey
-  if (key === undefined || (typeof key === 'string' && key !== '')) return key
-  const received = typeof key === 'string' ? 'an empty string' : `${typeof key} ${JSON.stringify(key)}`
-  throw new ValidationError(`idempotencyKey must be a non-empty string, got ${received}`, [
-    { path: 'idempotencyKey', message: 'must be a non-empty string', expected: 'a non-empty string', received },
-  ])
 }
 
 function deliverAt(when: SendOptions['deliverAt'], now: number): number {

@@ -97,6 +97,7 @@ describe.each(testStores)('db on $name', ({ make }) => {
     ])
     expect(await names({ discontinued: { $exists: true } })).toEqual(['Desk'])
     expect(await names({ note: { $exists: true } })).toEqual(['Chair'])
+    await expect(names({ note: { $exists: 'yes' } })).rejects.toThrow('$exists needs true or false')
     expect(await names({ note: null }, { sort: { name: 1 } })).toEqual(['Chair', 'Desk', 'Lamp', 'Lamp Pro'])
     expect(await names({ discontinued: false })).toEqual(['Desk'])
     expect(await names({ name: { $regex: '^lamp', $options: 'i' } }, { sort: { price: 1 } })).toEqual([
@@ -261,6 +262,10 @@ describe.each(testStores)('db on $name', ({ make }) => {
     const first = await rt.db.create('Resource', { name: 'a' }, { idempotencyKey: 'req-1' })
     const second = await rt.db.create('Resource', { name: 'b' }, { idempotencyKey: 'req-1' })
     expect(second).toEqual(first)
+    expect(await rt.db.count('Resource')).toBe(1)
+    await expect(rt.db.create('Resource', { name: 'c' }, { idempotencyKey: '' })).rejects.toThrow(
+      'idempotencyKey must be a non-empty string, got an empty string',
+    )
     expect(await rt.db.count('Resource')).toBe(1)
   })
 

@@ -19,6 +19,7 @@ import { refPath, validate } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'
 import { DbError, DocumentNotFoundError } from '../errors.ts'
+import { idempotencyKeyOf } from '../idempotency-key.ts'
 import { deterministicId } from '../ids.ts'
 import { checkType } from '../store/json-sql.ts'
 import type { DocumentRecord, DocumentTransaction, Edge, NewEvent, NewRun, SortSpec } from '../store/store.ts'
@@ -105,7 +106,7 @@ export class DocumentDb implements Db {
   ): Promise<Doc<T>> {
     const name = this.open(type)
     return this.write(name, async (tx, base, outbox) => {
-      const key = options.idempotencyKey
+      const key = idempotencyKeyOf(options)
       if (key !== undefined) {
         const first = await tx.byIdempotencyKey(name, key)
         if (first) return toDoc<T>(first)

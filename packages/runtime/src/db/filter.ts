@@ -105,8 +105,10 @@ function condition(name: string, spec: unknown): Filter[] {
     else if (operator === '$in' || operator === '$nin') {
       if (!Array.isArray(operand)) fail(name, `${operator} needs a list`, operand)
       out.push({ op: 'in', field, values: (operand as unknown[]).map(value), negate: operator === '$nin' })
-    } else if (operator === '$exists') out.push({ op: 'exists', field, exists: Boolean(operand) })
-    else if (operator === '$regex') {
+    } else if (operator === '$exists') {
+      if (typeof operand !== 'boolean') fail(name, '$exists needs true or false', operand)
+      out.push({ op: 'exists', field, exists: operand as boolean })
+    } else if (operator === '$regex') {
       const source = operand instanceof RegExp ? operand.source : operand
       const flags = operand instanceof RegExp ? operand.flags : String(operators.$options ?? '')
       if (typeof source !== 'string') fail(name, '$regex needs a string or RegExp', operand)
