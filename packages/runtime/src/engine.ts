@@ -7,14 +7,7 @@
  * @example
  * await engine.publish('Order.created', order, { idempotencyKey: order.id })
  */
-import {
-  type BusinessDefinition,
-  type Logger,
-  type PolicyOptions,
-  type SendOptions,
-  type ServiceDefinition,
-  ValidationError,
-} from '@bac/sdk'
+import type { BusinessDefinition, Logger, PolicyOptions, SendOptions, ServiceDefinition } from '@bac/sdk'
 import { validate } from '@bac/sdk/internal'
 import { type AISettings, aiSettings } from './ai/ai-config.ts'
 import { AIGateway } from './ai/ai-gateway.ts'
