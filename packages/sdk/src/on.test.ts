@@ -103,6 +103,18 @@ describe('on', () => {
       /on\('Order.created'\): timeout is invalid \(expected milliseconds or a duration like '30s'\), got "soon"/,
     )
     expect(failure(() => on($.Order.created, noop, { retry: { attempts: 0 } }))).toMatch(/on\('Order.created'\): retry/)
+    // A typo inside a policy is an error too, never a silent default; so is a zero time limit or window.
+    expect(failure(() => on($.Order.created, noop, { rateLimit: { limit: 5, windw: '1s' } as never }))).toMatch(
+      /on\('Order.created'\): .*rateLimit.*windw/,
+    )
+    expect(failure(() => on($.Order.created, noop, { circuitBreaker: { thresold: 1 } as never }))).toMatch(/thresold/)
+    expect(failure(() => on($.Order.created, noop, { cache: { tll: '1s' } as never }))).toMatch(/tll/)
+    expect(failure(() => on($.Order.created, noop, { timeout: 0 }))).toMatch(
+      /on\('Order.created'\): timeout is invalid \(expected a duration of more than 0\), got 0/,
+    )
+    expect(failure(() => on($.Order.created, noop, { rateLimit: { limit: 1, window: '0s' } }))).toMatch(
+      /rateLimit.*more than 0/,
+    )
     expect(
       failure(() => {
         on($.Order.created, noop, { name: 'same' })

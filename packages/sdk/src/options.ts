@@ -178,6 +178,9 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   }
 })
 
+/** A duration that must be more than zero (a zero time limit or window would break its policy). */
+const positiveDuration = duration.refine((ms) => ms > 0, { message: 'expected a duration of more than 0' })
+
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' })
 
 const retry = z.union([
@@ -202,7 +205,7 @@ const PRIORITIES: Readonly<Record<string, number>> = { low: -10, normal: 0, high
 
 const policyShape = {
   retry: retry.optional(),
-  timeout: duration.optional(),
+  timeout: positiveDuration.optional(),
   concurrency: z
     .union([
       z
@@ -221,19 +224,19 @@ const policyShape = {
     .union([
       z.boolean(),
       duration,
-      z.object({
+      z.strictObject({
         ttl: duration.optional(),
         key: fn.optional(),
         tags: fn.optional(),
         l1: z
-          .object({
+          .strictObject({
             enabled: z.boolean().optional(),
             ttl: duration.optional(),
             maxSize: z.number().int().min(1).optional(),
           })
           .optional(),
         l2: z
-          .object({ enabled: z.boolean().optional(), ttl: duration.optional(), provider: z.string().optional() })
+          .strictObject({ enabled: z.boolean().optional(), ttl: duration.optional(), provider: z.string().optional() })
           .optional(),
         l3: z.unknown().optional(),
       }),
@@ -253,21 +256,23 @@ const policyShape = {
     })
     .optional(),
   rateLimit: z
-    .looseObject({
+    .strictObject({
       limit: z.number().int().min(1).optional(),
       max: z.number().int().min(1).optional(),
-      window: duration.optional(),
+      window: positiveDuration.optional(),
       key: fn.optional(),
       keyGenerator: fn.optional(),
       algorithm: z.enum(['token-bucket', 'sliding-window']).optional(),
       onLimit: z.enum(['wait', 'fail']).optional(),
       global: z
-        .object({
+        .strictObject({
           max: z.number().int().min(1).optional(),
           limit: z.number().int().min(1).optional(),
-          window: duration.optional(),
+          window: positiveDuration.optional(),
         })
         .optional(),
+      // The seeds' per-user limit: a limit per key is `key` (e.g. the user's id).
+      user: z.unknown().optional(),
     })
     .transform((input, ctx): RateLimitOptions => {
       const limit = input.limit ?? input.max ?? input.global?.limit ?? input.global?.max
@@ -288,15 +293,17 @@ const policyShape = {
   circuitBreaker: z
     .union([
       z.boolean(),
-      z.looseObject({
+      z.strictObject({
         name: z.string().min(1).optional(),
         mode: z.enum(['consecutive', 'error-rate']).optional(),
         threshold: z.number().int().min(1).optional(),
         rate: z.number().gt(0).max(1).optional(),
         minimumCalls: z.number().int().min(1).optional(),
-        window: duration.optional(),
-        resetAfter: duration.optional(),
-        timeout: duration.optional(),
+        window: positiveDuration.optional(),
+        resetAfter: positiveDuration.optional(),
+        timeout: positiveDuration.optional(),
+        // The seeds' `fallback: 'cached'`: the operation's own `fallback` is what answers.
+        fallback: z.unknown().optional(),
       }),
     ])
     .transform((input): CircuitBreakerOptions | undefined => {
