@@ -5,7 +5,7 @@
  * @example
  * const info = toErrorInfo(new TimeoutError('charge', 5000))
  */
-import { BacError } from '@bac/sdk'
+import { BacError, NonRetryableError } from '@bac/sdk'
 import type { ErrorInfo } from './store/store.ts'
 
 export { TimeoutError } from '@bac/sdk'
@@ -31,6 +31,11 @@ export class SuspendedError extends BacError {
   constructor() {
     super('the run is suspended: it resumes in a new attempt, from what is stored')
   }
+}
+
+/** A policy's key function (`rateLimit.key`, `cache.key`...) threw on a run's input: no retry can help. */
+export class PolicyKeyError extends NonRetryableError {
+  override readonly code = 'BAC_POLICY_KEY'
 }
 
 /** The runtime was asked for something before `start()` or after `stop()`. */

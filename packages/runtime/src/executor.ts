@@ -8,20 +8,14 @@
  * @example
  * await executor.execute(run)
  */
-import {
-  type CircuitBreakerOptions,
-  isTimeoutError,
-  isValidationError,
-  NonRetryableError,
-  type PolicyOptions,
-} from '@bac/sdk'
+import { type CircuitBreakerOptions, isTimeoutError, isValidationError, type PolicyOptions } from '@bac/sdk'
 import { bindContext, validate } from '@bac/sdk/internal'
 import type { Span } from '@opentelemetry/api'
 import { runAgent } from './ai/agent-runner.ts'
 import { type Catalog, unversioned } from './catalog.ts'
 import { runComposition } from './composition-runner.ts'
 import type { Engine } from './engine.ts'
-import { SuspendedError, toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
+import { PolicyKeyError, SuspendedError, toErrorInfo, UnknownTargetError, UnstorableValueError } from './errors.ts'
 import { newId } from './ids.ts'
 import { BrokenCircuitError } from './policies/circuit-breaker.ts'
 import { fallbackValue } from './policies/fallback.ts'
@@ -475,11 +469,6 @@ const ADMITTED = '$admitted'
 
 /** A breaker's name: the one declared, else the operation or handler. */
 const breakerName = (run: RunRecord, options: CircuitBreakerOptions) => options.name ?? unversioned(run.name)
-
-/** A policy's key function (`rateLimit.key`...) threw on the run's input. */
-class PolicyKeyError extends NonRetryableError {
-  override readonly code = 'BAC_POLICY_KEY'
-}
 
 function userKey(what: string, run: RunRecord, key: (input: unknown) => string): string {
   try {

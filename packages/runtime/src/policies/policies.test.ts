@@ -231,6 +231,31 @@ describe.each(testStores)('policies on $name', ({ make }) => {
     await expect(rt.send($.Sms.send, {}, { idempotencyKey: 'k2' })).rejects.toThrow('rate limit of "Sms.send:" reached')
   })
 
+  it('fails a call for good, naming cache.key, when its cache key cannot be computed', async () => {
+    let runs = 0
+    const { rt } = await start(await make(), () => {
+      $.service({
+        name: 'Prices',
+        operations: {
+          quote: {
+            handler: () => ++runs,
+            cache: { ttl: '1m', key: (p: { sku: { id: string } }) => p.sku.id },
+          },
+        },
+      })
+      on($.Quote.wanted, (p: unknown) => send($.Prices.quote, p), { retry: { attempts: 3, initialDelay: '1s' } })
+    })
+    await expect(rt.send($.Prices.quote, { nothing: true })).rejects.toMatchObject({
+      name: 'PolicyKeyError',
+      message: expect.stringMatching(/^cache.key of "Prices.quote" threw on its input: /),
+    })
+    await rt.send($.Quote.wanted, { nothing: true })
+    await rt.drain()
+    const [caller] = await rt.runs.list({ name: 'Quote.wanted' })
+    expect(caller).toMatchObject({ status: 'failed', attempt: 1 }) // not retried: no retry can help
+    expect(runs).toBe(0)
+  })
+
   it('fails a run for good when its rate-limit key cannot be computed from its input', async () => {
     const { rt } = await start(await make(), () => {
       on($.Email.requested, () => {}, {

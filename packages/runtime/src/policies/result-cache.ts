@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto'
 import type { CacheControl, CacheOptions } from '@bac/sdk'
 import { LRUCache } from 'lru-cache'
 import type { Clock } from '../clock/clock.ts'
+import { PolicyKeyError } from '../errors.ts'
 import type { CacheStore } from '../store/store.ts'
 
 /** JSON with object keys sorted, so equal inputs hash equally. */
@@ -40,7 +41,13 @@ export class ResultCache {
   ) {}
 
   keyFor(name: string, options: CacheOptions, input: unknown): string {
-    if (options.key) return options.key(input)
+    if (options.key) {
+      try {
+        return String(options.key(input))
+      } catch (error) {
+        throw new PolicyKeyError(`cache.key of "${name}" threw on its input: ${(error as Error)?.message ?? error}`)
+      }
+    }
     return `${name}:${createHash('sha256').update(stable(input)).digest('hex').slice(0, 32)}`
   }
 
