@@ -52,6 +52,9 @@ describe('every', () => {
       /timezone must be an IANA name such as 'Europe\/Berlin', got "Mars\/Olympus"/,
     )
     expect(() => business('x', () => every('day', 'job' as never))).toThrow(/the handler must be a function/)
+    expect(() => business('x', () => every('day', job, { timezon: 'UTC' } as never))).toThrow(
+      /unknown option "timezon" \(did you mean "timezone"\?\)/,
+    )
     expect(() => business('x', () => every.minutes(7, job))).toThrow(/every\.minutes\(7\): 7 does not divide an hour/)
     expect(() => business('x', () => every.day.at('25pm', job))).toThrow(
       /every\.day\.at\("25pm"\): "25pm" is not a time/,

@@ -10,8 +10,9 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   for (const candidate of candidates) {
     const a = word.toLowerCase()
     const b = candidate.toLowerCase()
-    // A shared stem ("retries" / "retry") is as telling as a one-letter typo.
-    const d = sharedPrefix(a, b) >= Math.min(4, a.length, b.length) ? 1 : distance(a, b)
+    // A shared stem ("retries" / "retry") is nearly as telling as a one-letter typo — but not
+    // more: "timezon" is "timezone", not "timeout".
+    const d = Math.min(distance(a, b), sharedPrefix(a, b) >= Math.min(4, a.length, b.length) ? 1.5 : Infinity)
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
