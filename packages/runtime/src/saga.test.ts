@@ -13,6 +13,15 @@ interface Order {
   customer: { email: string }
 }
 
+/** Let `minutes` pass a minute at a time, running what falls due (retries, compensations). */
+async function minutesPass(t: Awaited<ReturnType<typeof testRuntime>>, minutes: number): Promise<void> {
+  for (let i = 0; i < minutes; i++) {
+    await t.rt.drain()
+    await t.clock.advance('1m')
+  }
+  await t.rt.drain()
+}
+
 const order: Order = { id: 'o1', items: ['lamp'], total: 120, customer: { email: 'ann@example.com' } }
 
 describe.each(testStores)('sagas on $name', ({ make }) => {
@@ -198,11 +207,7 @@ describe.each(testStores)('sagas on $name', ({ make }) => {
       ),
     ))
     await rt.send($.Order.created, order)
-    for (let i = 0; i < 8; i++) {
-      await rt.drain()
-      await t.clock.advance('1m')
-    }
-    await rt.drain()
+    await minutesPass(t, 8)
     expect(journal.filter((j) => j.startsWith('release'))).toHaveLength(5 * 3)
     const [saga] = await rt.runs.list({ kind: 'saga' })
     expect(saga).toMatchObject({ status: 'failed', error: { code: 'BAC_SAGA_COMPENSATION_FAILED' } })
@@ -227,22 +232,15 @@ describe.each(testStores)('sagas on $name', ({ make }) => {
         () => !warehouseOnline,
       ),
     ))
-    const drainFor = async (minutes: number) => {
-      for (let i = 0; i < minutes; i++) {
-        await rt?.drain()
-        await t.clock.advance('1m')
-      }
-      await rt?.drain()
-    }
     await rt.send($.Order.created, order)
-    await drainFor(8)
+    await minutesPass(t, 8)
     const [letter] = await rt.dlq.list()
     expect(letter?.error.code).toBe('BAC_SAGA_COMPENSATION_FAILED')
     const releases = journal.filter((j) => j.startsWith('release')).length
 
     warehouseOnline = true
     await rt.dlq.replay(letter?.id ?? '')
-    await drainFor(8)
+    await minutesPass(t, 8)
     // The failed attempts are tried again (not replayed as failures): the payment is still
     // declined, so the saga undoes what it did — and now the release goes through.
     const [saga] = await rt.runs.list({ kind: 'saga' })
@@ -278,18 +276,12 @@ describe.each(testStores)('sagas on $name', ({ make }) => {
       on($.Transfer.requested, (n: number) => saga.execute(n), { retry: false })
     }))
     await rt.send($.Transfer.requested, 1)
-    for (let i = 0; i < 8; i++) {
-      await rt.drain()
-      await t.clock.advance('1m')
-    }
+    await minutesPass(t, 8)
     const letters = await rt.dlq.list()
     expect(letters.map((l) => l.name).sort()).toEqual(['Transfer.requested', 'transfer'])
     undoWorks = true
     await rt.dlq.replay(letters.find((l) => l.name === 'Transfer.requested')?.id ?? '')
-    for (let i = 0; i < 8; i++) {
-      await rt.drain()
-      await t.clock.advance('1m')
-    }
+    await minutesPass(t, 8)
     expect(undone).toEqual(['credit back'])
     expect((await rt.runs.list({ kind: 'saga' }))[0]?.status).toBe('compensated')
     // The handler ends compensated with it; the saga's own letter went with the replay (replayed

@@ -12,21 +12,9 @@ import { createRuntime, type Runtime } from '../runtime.ts'
 import { sqlite } from '../store/sqlite/sqlite-store.ts'
 import { announcePostgresSkip, tempFile, testStores } from '../store/test-stores.fixture.ts'
 import { testRuntime } from '../test-runtime.fixture.ts'
+import { partner } from './partner.fixture.ts'
 
 beforeAll(announcePostgresSkip)
-
-/** A dependency the tests break and mend. */
-function partner() {
-  const state = { healthy: false, calls: 0 }
-  return {
-    state,
-    call(input: unknown) {
-      state.calls++
-      if (!state.healthy) throw new Error('partner is down')
-      return { ok: input }
-    },
-  }
-}
 
 describe.each(testStores)('policies on $name', ({ make }) => {
   const runtimes: Runtime[] = []

@@ -12,6 +12,7 @@ import { postgres } from '../store/postgres/postgres-store.ts'
 import { sqlite } from '../store/sqlite/sqlite-store.ts'
 import { announcePostgresSkip, freshPostgresUrl, POSTGRES_URL, tempFile } from '../store/test-stores.fixture.ts'
 import { BrokenCircuitError } from './circuit-breaker.ts'
+import { partner } from './partner.fixture.ts'
 
 beforeAll(announcePostgresSkip)
 
@@ -19,19 +20,6 @@ const locations = [
   { name: 'SQLite', where: async () => tempFile() },
   ...(POSTGRES_URL ? [{ name: 'PostgreSQL', where: () => freshPostgresUrl() }] : []),
 ]
-
-/** A dependency the tests break and mend, counting its calls. */
-function partner() {
-  const state = { healthy: false, calls: 0 }
-  return {
-    state,
-    call(input: unknown) {
-      state.calls++
-      if (!state.healthy) throw new Error('partner is down')
-      return { ok: input }
-    },
-  }
-}
 
 describe.each(locations)('two runtimes on one $name store', ({ where }) => {
   const runtimes: Runtime[] = []
