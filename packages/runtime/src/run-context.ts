@@ -51,7 +51,8 @@ import { aiFunctions, withContext } from './ai/ai-functions.ts'
 import type { AIRequest, Completion } from './ai/ai-gateway.ts'
 import type { ChatResponse } from './ai/provider.ts'
 import type { Catalog, Invocable } from './catalog.ts'
-import { DocumentDb } from './db/document-db.ts'
+import { DocumentDb, type StepStart } from './db/document-db.ts'
+import { TransactionContext } from './db/transaction-context.ts'
 import type { Engine } from './engine.ts'
 import { fromErrorInfo, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
 import { deterministicId } from './ids.ts'
@@ -229,8 +230,10 @@ export class RunContext implements Context {
    * The scope that is running now. Code may hold on to an outer `ctx` and use it inside a step;
    * its keys must still be the step's, or a replay (which skips the step) would shift them.
    */
-  private get active(): RunContext {
+  private get active(): RunContext | TransactionContext {
     const bound = currentContext()
+    // Inside db.transaction, a held ctx means the transaction too: its db, and its refusals.
+    if (bound instanceof TransactionContext) return bound
     return bound instanceof RunContext && bound.execution === this.execution ? bound : this
   }
 
@@ -293,16 +296,28 @@ export class RunContext implements Context {
     return this.documents
   }
 
-  /** A db write as a durable unit: done once, its result replayed, its ids derived from its key. */
-  private async durableWrite<T>(work: (id: string) => Promise<T>): Promise<T> {
+  /**
+   * A db write (or `db.transaction`) as a durable unit: committed once, in one transaction with
+   * its step record — so a crash at any point neither loses it nor applies it twice — its ids
+   * derived from its key, and its result replayed.
+   */
+  private async durableWrite<T>(work: (id: string, step: StepStart) => Promise<T>): Promise<T> {
     const key = `${this.prefix}$db#${++this.counters.db}`
     const { results, engine, record } = this.execution
     if (results.has(key)) return results.get(key) as T
     if (this.execution.over) return pause()
     const done = this.execution.begin()
     try {
-      const startedAt = engine.clock.now()
-      return (await this.save(key, await work(deterministicId(record.id, key, 0)), startedAt, 'a db write')) as T
+      const value = await work(deterministicId(record.id, key, 0), {
+        runId: record.id,
+        key,
+        startedAt: engine.clock.now(),
+      })
+      results.set(key, value)
+      return value
+    } catch (error) {
+      if (error instanceof UnstorableValueError) throw error.about('the result of a db write')
+      throw error
     } finally {
       done()
     }

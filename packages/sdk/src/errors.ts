@@ -111,6 +111,29 @@ export class TimeoutError extends BacError {
 export const isTimeoutError = (e: unknown): e is TimeoutError => hasCode(e, 'BAC_TIMEOUT')
 
 /**
+ * A write lost a race it was told to check for: `ifVersion` met a newer version, a `where`
+ * condition with `orFail: true` no longer held, or a `db.transaction` kept conflicting with
+ * others (deadlocks, serialization failures) after its retries. Retried like any failure:
+ * the next attempt reads again.
+ *
+ * @example
+ * await db.update('Account', id, { balance: 90 }, { ifVersion: account.$version })
+ * // ConflictError: update(Account): a1 is at version 4, not 3 — someone wrote it in between; read it again
+ */
+export class ConflictError extends BacError {
+  readonly code = 'BAC_CONFLICT'
+
+  constructor(
+    message: string,
+    /** The document's version when the write was refused, where there is one. */
+    readonly currentVersion?: number,
+  ) {
+    super(message)
+  }
+}
+export const isConflictError = (e: unknown): e is ConflictError => hasCode(e, 'BAC_CONFLICT')
+
+/**
  * A saga failed and its finished steps were undone: its run ends `compensated`, and a caller
  * awaiting it gets this error (code `BAC_SAGA_COMPENSATED`).
  */

@@ -33,13 +33,29 @@ export type {
   StepOptions,
   WaitForEventOptions,
 } from './context.ts'
-export type { AmbientDb, Collection, Db, Doc, Page, Query, QueryOptions, TypeRef } from './db.ts'
+export type {
+  AmbientDb,
+  Collection,
+  ConditionalWrite,
+  Db,
+  Doc,
+  Page,
+  Patch,
+  Query,
+  QueryOptions,
+  Transaction,
+  TransactionOptions,
+  TypeRef,
+  WriteOptions,
+} from './db.ts'
 export { db } from './db.ts'
 export type * from './definition.ts'
 export { type BusinessDescription, describe, jsonSchema } from './describe.ts'
 export {
   BacError,
+  ConflictError,
   DeclarationError,
+  isConflictError,
   isDeclarationError,
   isNonRetryableError,
   isNoRuntimeError,

@@ -13,7 +13,7 @@
 import { agent } from './agent.ts'
 import { collection } from './collection.ts'
 import { compose } from './compose.ts'
-import type { Doc, Query, QueryOptions } from './db.ts'
+import type { ConditionalWrite, Doc, Patch, Query, QueryOptions, WriteOptions } from './db.ts'
 import { metric } from './metric.ts'
 import { type EventRef, isWord, type Ref, ref } from './ref.ts'
 import { rpc } from './rpc.ts'
@@ -42,9 +42,16 @@ export interface DbSugar<S extends string> {
     <T = Record<string, unknown>>(data: T, options?: { readonly idempotencyKey?: string }) => Promise<Doc<T>>
   >
   readonly get: Verb<S, 'get', <T = Record<string, unknown>>(id: string) => Promise<Doc<T> | null>>
-  readonly update: Verb<S, 'update', <T = Record<string, unknown>>(id: string, patch: Partial<T>) => Promise<Doc<T>>>
+  readonly update: Verb<
+    S,
+    'update',
+    {
+      <T = Record<string, unknown>>(id: string, patch: Patch<T>, options: ConditionalWrite): Promise<Doc<T> | null>
+      <T = Record<string, unknown>>(id: string, patch: Patch<T>, options?: WriteOptions): Promise<Doc<T>>
+    }
+  >
   readonly upsert: Verb<S, 'upsert', <T = Record<string, unknown>>(data: T) => Promise<Doc<T>>>
-  readonly delete: Verb<S, 'delete', (id: string) => Promise<boolean>>
+  readonly delete: Verb<S, 'delete', (id: string, options?: WriteOptions) => Promise<boolean>>
   readonly find: Verb<
     S,
     'find',

@@ -1,39 +1,70 @@
 /**
- * `db`, as businesses use it: documents with `$id`, `$type` and timestamps; queries, pages,
- * counts and aggregates compiled to SQL; relations; full-text search; streams; batches; and
- * unique indexes. Every write and the `<Type>.created/updated/deleted` events it emits commit
- * in one transaction (a transactional outbox), so a handler sees every committed write and
- * never a rolled-back one.
+ * `db`, as businesses use it: documents with `$id`, `$type`, `$version` and timestamps;
+ * queries, pages, counts and aggregates compiled to SQL; relations; full-text search; streams;
+ * batches; unique indexes; and transactions.
  *
- * One instance serves one context. In a run, each write is a durable unit (`$db#n`) with an id
- * derived from the run, so a retried or resumed run does not write twice; collections a service
- * owns are reachable only from that service's own code.
+ * Writes are safe under any number of workers: each locks the documents it changes before it
+ * reads them (on PostgreSQL `FOR UPDATE`; SQLite has one writer at a time), so update operators
+ * apply to the current document and never lose a concurrent update; `where` and `ifVersion`
+ * are checked under that lock. Every write and the `<Type>.created/updated/deleted` events it
+ * emits commit in one transaction (a transactional outbox), so a handler sees every committed
+ * write and never a rolled-back one.
+ *
+ * One instance serves one context. In a run, each write (or `db.transaction`) is a durable step
+ * (`$db#n`) that commits with its record, so a crash can neither lose it nor apply it twice,
+ * and a replay returns its result; collections a service owns are reachable only from that
+ * service's own code. Inside `db.transaction`, an instance bound to the transaction's session
+ * does every read and write on the transaction's connection.
  *
  * @example
  * const db = new DocumentDb(engine, engine.catalog, { write: (fn) => fn(newId()) })
  * await db.create('Product', { name: 'Lamp', price: 40 })
  */
-import type { Collection, Db, Doc, Page, Query, QueryOptions, TypeRef } from '@bac/sdk'
-import { isRef } from '@bac/sdk'
-import { refPath, validate } from '@bac/sdk/internal'
+import type {
+  Collection,
+  ConditionalWrite,
+  Db,
+  Doc,
+  Page,
+  Patch,
+  Query,
+  QueryOptions,
+  Transaction,
+  TransactionOptions,
+  TypeRef,
+  WriteOptions,
+} from '@bac/sdk'
+import { ConflictError, isRef } from '@bac/sdk'
+import { bindContext, currentContext, refPath, unknownKeys, validate } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'
 import { DbError, DocumentNotFoundError } from '../errors.ts'
 import { idempotencyKeyOf } from '../idempotency-key.ts'
-import { deterministicId } from '../ids.ts'
 import { checkType } from '../store/json-sql.ts'
-import type { DocumentRecord, DocumentTransaction, Edge, NewEvent, NewRun, SortSpec } from '../store/store.ts'
-import { traceOf } from '../telemetry/tracing.ts'
-import { type Field, parseField, parseFilter, parseSort, splitQuery } from './filter.ts'
-import { applyPatch } from './patch.ts'
+import type { DocumentReader, Edge, Isolation, LockedDocument, SortSpec } from '../store/store.ts'
+import { fieldsOf, toDoc } from './doc.ts'
+import { type Field, type Filter, parseField, parseFilter, parseSort, splitQuery } from './filter.ts'
+import { applyPatch, type PatchOperation, parsePatch } from './patch.ts'
+import { insideTransaction, notInTransaction, TransactionContext } from './transaction-context.ts'
+import { WriteSession } from './write-session.ts'
+
+/** Where a durable write starts, in a run: recorded with the write under `key`. */
+export interface StepStart {
+  readonly runId: string
+  readonly key: string
+  readonly startedAt: number
+}
 
 export interface DocumentDbScope {
   /** The service whose code runs here; its own collections are reachable. */
   readonly service?: string
   /** Enforce collection ownership (in runs). */
   readonly owned?: boolean
-  /** Do one write — durably, in a run — given an id to derive document and event ids from. */
-  readonly write: <T>(work: (id: string) => Promise<T>) => Promise<T>
+  /**
+   * Do one write: `work` gets an id to derive document and event ids from and, in a run, the
+   * durable step it records in its own transaction (a replay returns the recorded result).
+   */
+  readonly write: <T>(work: (id: string, step?: StepStart) => Promise<T>) => Promise<T>
   readonly sourceRunId?: string
   readonly correlationId?: string
   /** The trace the events a write emits belong to (the writing run's). */
@@ -41,7 +72,17 @@ export interface DocumentDbScope {
 }
 
 type Data = Readonly<Record<string, unknown>>
-type Change = 'created' | 'updated' | 'deleted'
+
+/** The conditions of a write, checked. */
+interface Conditions {
+  readonly where?: Filter
+  readonly query?: Query
+  readonly ifVersion?: number
+  readonly orFail: boolean
+}
+
+const WRITE_OPTIONS = ['where', 'ifVersion', 'orFail']
+const ISOLATIONS: readonly Isolation[] = ['read committed', 'repeatable read', 'serializable']
 
 /** `db.Products` names the type `Product`; other names are used as they are. */
 export function typeOfCollection(name: string): string {
@@ -56,23 +97,54 @@ function typeName(type: TypeRef): string {
   return checkType(refPath(type as string))
 }
 
-/** The document as code sees it: its fields plus `$id`, `$type` and ISO timestamps. */
-function toDoc<T>(record: DocumentRecord): Doc<T> {
+const show = (value: unknown): string => JSON.stringify(value) ?? String(value)
+
+/** Options, checked: an object (or nothing) of known keys. */
+function optionsOf<T extends object>(options: unknown, known: readonly string[], place: string): Partial<T> {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new DbError(`${place}: options must be an object, got ${show(options)}`)
+  }
+  const unknown = unknownKeys(options, known, place)
+  if (unknown) throw new DbError(unknown)
+  return options as Partial<T>
+}
+
+/** `where`, `ifVersion` and `orFail`, checked before anything is read. */
+function conditionsOf(options: unknown, place: string): Conditions {
+  const { where, ifVersion, orFail } = optionsOf<WriteOptions>(options, WRITE_OPTIONS, place)
+  if (ifVersion !== undefined && !(Number.isInteger(ifVersion) && ifVersion >= 0)) {
+    throw new DbError(
+      `${place}: ifVersion must be a whole number of 0 or more (a document's $version), got ${show(ifVersion)}`,
+    )
+  }
+  if (orFail !== undefined && typeof orFail !== 'boolean') {
+    throw new DbError(`${place}: orFail must be true or false, got ${show(orFail)}`)
+  }
+  if (where !== undefined && (typeof where !== 'object' || where === null || Array.isArray(where))) {
+    throw new DbError(`${place}: where must be a query object such as { 'stock:gte': 1 }, got ${show(where)}`)
+  }
   return {
-    ...(record.data as T),
-    $id: record.id,
-    $type: record.type,
-    $createdAt: new Date(record.createdAt).toISOString(),
-    $updatedAt: new Date(record.updatedAt).toISOString(),
+    ...(where === undefined ? {} : { where: parseFilter(where), query: where }),
+    ...(ifVersion === undefined ? {} : { ifVersion }),
+    orFail: orFail === true,
   }
 }
 
-/** Stored fields: everything but the `$` keys a document carries. */
-function fieldsOf(data: unknown, what: string): Record<string, unknown> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new DbError(`${what}: a document is an object of fields, got ${JSON.stringify(data) ?? typeof data}`)
+/** The document a write is aimed at: an id, or the first matching a query. */
+function targetOf(idOrQuery: unknown, place: string): { id: string } | { filter: Filter } {
+  if (typeof idOrQuery === 'string' && idOrQuery !== '') return { id: idOrQuery }
+  if (typeof idOrQuery === 'object' && idOrQuery !== null && !Array.isArray(idOrQuery))
+    return { filter: parseFilter(idOrQuery as Query) }
+  throw new DbError(`${place}: expected a document id or a query object, got ${show(idOrQuery)}`)
+}
+
+/** `query` of a write to many: an object, where a forgotten one must not mean "everything". */
+function manyQuery(query: unknown, place: string, all: string): Filter {
+  if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+    throw new DbError(`${place}: query must be an object of conditions ({} ${all}), got ${show(query) ?? 'undefined'}`)
   }
-  return JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(data).filter(([key]) => !key.startsWith('$')))))
+  return splitQuery(query as Query).filter
 }
 
 const PAGE = 50
@@ -97,7 +169,14 @@ export class DocumentDb implements Db {
     private readonly engine: Engine,
     private readonly catalog: Catalog,
     private readonly scope: DocumentDbScope,
+    /** Set inside `db.transaction`: everything goes through its transaction. */
+    private readonly session?: WriteSession,
   ) {}
+
+  /** Reads go to the store, or in a transaction through its connection. */
+  private get reader(): DocumentReader {
+    return this.session?.tx ?? this.engine.store.documents
+  }
 
   async create<T = Record<string, unknown>>(
     type: TypeRef,
@@ -105,24 +184,24 @@ export class DocumentDb implements Db {
     options: { readonly idempotencyKey?: string } = {},
   ): Promise<Doc<T>> {
     const name = this.open(type)
-    return this.write(name, async (tx, base, outbox) => {
-      const key = idempotencyKeyOf(options)
+    const key = idempotencyKeyOf(options)
+    const fields = this.checked(name, fieldsOf(data, `create(${name})`))
+    const explicit = (data as { $id?: unknown }).$id
+    return this.write(async (session) => {
       if (key !== undefined) {
-        const first = await tx.byIdempotencyKey(name, key)
+        // Creators with one key take turns, so the second finds the first's document.
+        await session.tx.lockKey(`${name}:key:${key}`)
+        const first = await session.tx.byIdempotencyKey(name, key)
         if (first) return toDoc<T>(first)
       }
-      const id = typeof (data as { $id?: unknown }).$id === 'string' ? (data as { $id: string }).$id : base
-      // A replayed create (its result lost to a crash) finds its document by its derived id.
-      const again = id === base ? await tx.get(name, id) : undefined
-      if (again) return toDoc<T>(again)
-      const record = await tx.insert({
+      const record = await session.tx.insert({
         type: name,
-        id,
-        data: this.checked(name, fieldsOf(data, `create(${name})`)),
+        id: typeof explicit === 'string' ? explicit : session.nextId(),
+        data: fields,
         ...(key === undefined ? {} : { idempotencyKey: key }),
         now: this.engine.clock.now(),
       })
-      await outbox(record, 'created')
+      session.outbox(record, 'created')
       return toDoc<T>(record)
     })
   }
@@ -130,31 +209,68 @@ export class DocumentDb implements Db {
   async get<T = Record<string, unknown>>(
     type: TypeRef,
     id: string,
-    options: { readonly include?: readonly string[] } = {},
+    options?: Pick<QueryOptions, 'include' | 'forUpdate'>,
   ): Promise<Doc<T> | null> {
     const name = this.open(type)
-    const record = await this.engine.store.documents.get(name, id)
+    const { include, forUpdate } = optionsOf<QueryOptions>(options, ['include', 'forUpdate'], `get(${name})`)
+    const record = this.locking(forUpdate, `get(${name})`)
+      ? (await this.session?.tx.lock(name, { id }))?.record
+      : await this.reader.get(name, id)
     if (!record) return null
     const doc = toDoc<T>(record)
-    return options.include?.length
-      ? ((await this.include(doc as Record<string, unknown>, options.include)) as Doc<T>)
-      : doc
+    return include?.length ? ((await this.include(doc as Record<string, unknown>, include)) as Doc<T>) : doc
   }
 
+  update<T = Record<string, unknown>>(
+    type: TypeRef,
+    idOrQuery: string | Query,
+    patch: Patch<T>,
+    options: ConditionalWrite,
+  ): Promise<Doc<T> | null>
+  update<T = Record<string, unknown>>(
+    type: TypeRef,
+    idOrQuery: string | Query,
+    patch: Patch<T>,
+    options?: WriteOptions,
+  ): Promise<Doc<T>>
   async update<T = Record<string, unknown>>(
     type: TypeRef,
     idOrQuery: string | Query,
-    patch: Partial<T> & Readonly<Record<string, unknown>>,
-  ): Promise<Doc<T>> {
+    patch: Patch<T>,
+    options?: WriteOptions,
+  ): Promise<Doc<T> | null> {
     const name = this.open(type)
-    return this.write(name, async (tx, _base, outbox) => {
-      const current =
-        typeof idOrQuery === 'string' ? await tx.get(name, idOrQuery) : await tx.findOne(name, parseFilter(idOrQuery))
-      if (!current) throw new DocumentNotFoundError(`update(${name}): no document ${JSON.stringify(idOrQuery)}`)
-      const data = this.checked(name, applyPatch(current.data, patch as Data, `update(${name})`))
-      const record = await tx.put(name, current.id, data, this.engine.clock.now())
-      await outbox(record, 'updated')
+    const place = `update(${name})`
+    const operations = parsePatch(patch, place)
+    const conditions = conditionsOf(options, place)
+    const target = targetOf(idOrQuery, place)
+    return this.write(async (session) => {
+      const locked = await session.tx.lock(name, target, conditions.where)
+      if (!locked) throw new DocumentNotFoundError(`${place}: no document ${show(idOrQuery)}`)
+      if (!this.holds(locked, conditions, place)) return null
+      const record = await session.tx.put(
+        name,
+        locked.record.id,
+        this.checked(name, applyPatch(locked.record.data, operations, place)),
+        this.engine.clock.now(),
+      )
+      session.outbox(record, 'updated')
       return toDoc<T>(record)
+    })
+  }
+
+  async updateMany<T = Record<string, unknown>>(type: TypeRef, query: Query, patch: Patch<T>): Promise<number> {
+    const name = this.open(type)
+    const place = `updateMany(${name})`
+    const filter = manyQuery(query, place, 'updates every document')
+    const operations = parsePatch(patch, place)
+    return this.write(async (session) => {
+      const found = await session.tx.find(name, { filter, lock: true })
+      for (const { doc } of found) {
+        const data = this.checked(name, applyPatch(doc.data, operations, place))
+        session.outbox(await session.tx.put(name, doc.id, data, this.engine.clock.now()), 'updated')
+      }
+      return found.length
     })
   }
 
@@ -166,41 +282,38 @@ export class DocumentDb implements Db {
     const name = this.open(type)
     const fields = fieldsOf(data, `upsert(${name})`)
     const explicit = (data as { $id?: unknown }).$id
-    return this.write(name, async (tx, base, outbox) => {
-      const match = options.on?.length ? Object.fromEntries(options.on.map((f) => [f, fields[f] ?? null])) : undefined
-      const current =
-        typeof explicit === 'string'
-          ? await tx.get(name, explicit)
-          : match
-            ? await tx.findOne(name, parseFilter(match))
-            : undefined
+    const match = options.on?.length ? Object.fromEntries(options.on.map((f) => [f, fields[f] ?? null])) : undefined
+    const target = typeof explicit === 'string' ? { id: explicit } : match ? { filter: parseFilter(match) } : undefined
+    return this.write(async (session) => {
+      // Upserts of one document take turns: the second updates what the first created.
+      if (target) await session.tx.lockKey(`${name}:upsert:${show(explicit ?? match)}`)
+      const current = target ? (await session.tx.lock(name, target))?.record : undefined
+      const now = this.engine.clock.now()
       if (current) {
-        const record = await tx.put(
-          name,
-          current.id,
-          this.checked(name, { ...current.data, ...fields }),
-          this.engine.clock.now(),
-        )
-        await outbox(record, 'updated')
+        const record = await session.tx.put(name, current.id, this.checked(name, { ...current.data, ...fields }), now)
+        session.outbox(record, 'updated')
         return toDoc<T>(record)
       }
-      const record = await tx.insert({
+      const record = await session.tx.insert({
         type: name,
-        id: typeof explicit === 'string' ? explicit : base,
+        id: typeof explicit === 'string' ? explicit : session.nextId(),
         data: this.checked(name, fields),
-        now: this.engine.clock.now(),
+        now,
       })
-      await outbox(record, 'created')
+      session.outbox(record, 'created')
       return toDoc<T>(record)
     })
   }
 
-  async delete(type: TypeRef, id: string): Promise<boolean> {
+  async delete(type: TypeRef, id: string, options?: WriteOptions): Promise<boolean> {
     const name = this.open(type)
-    return this.write(name, async (tx, _base, outbox) => {
-      const current = await tx.get(name, id)
-      if (!current || !(await tx.remove(name, id))) return false
-      await outbox(current, 'deleted')
+    const place = `delete(${name})`
+    const conditions = conditionsOf(options, place)
+    return this.write(async (session) => {
+      const locked = await session.tx.lock(name, targetOf(id, place), conditions.where)
+      if (!locked || !this.holds(locked, conditions, place) || !(await session.tx.remove(name, locked.record.id)))
+        return false
+      session.outbox(locked.record, 'deleted')
       return true
     })
   }
@@ -212,7 +325,8 @@ export class DocumentDb implements Db {
   ): Promise<Doc<T>[]> {
     const name = this.open(type)
     const parsed = splitQuery(query, options as Record<string, unknown>)
-    const found = await this.engine.store.documents.find(name, { filter: parsed.filter, ...parsed.options })
+    const lock = this.locking(options.forUpdate, `find(${name})`)
+    const found = await this.reader.find(name, { filter: parsed.filter, ...parsed.options, lock })
     return found.map(({ doc }) => select(toDoc<T>(doc), parsed.options.select))
   }
 
@@ -220,8 +334,12 @@ export class DocumentDb implements Db {
     return this.query<T>(type, query, options)
   }
 
-  async findOne<T = Record<string, unknown>>(type: TypeRef, query: Query = {}): Promise<Doc<T> | null> {
-    return (await this.query<T>(type, query, { limit: 1 }))[0] ?? null
+  async findOne<T = Record<string, unknown>>(
+    type: TypeRef,
+    query: Query = {},
+    options: Pick<QueryOptions, 'forUpdate'> = {},
+  ): Promise<Doc<T> | null> {
+    return (await this.query<T>(type, query, { ...options, limit: 1 }))[0] ?? null
   }
 
   list<T = Record<string, unknown>>(
@@ -240,11 +358,12 @@ export class DocumentDb implements Db {
     const name = this.open(type)
     const parsed = splitQuery(query, options as Record<string, unknown>)
     const limit = parsed.options.limit ?? PAGE
-    const found = await this.engine.store.documents.find(name, {
+    const found = await this.reader.find(name, {
       filter: parsed.filter,
       sort: parsed.options.sort.length > 0 ? parsed.options.sort : CREATION_ORDER,
       limit: limit + 1,
       ...(options.cursor ? { after: decodeCursor(options.cursor) } : {}),
+      lock: this.locking(options.forUpdate, `page(${name})`),
     })
     const data = found.slice(0, limit)
     const last = data.at(-1)
@@ -257,7 +376,7 @@ export class DocumentDb implements Db {
   }
 
   async count(type: TypeRef, query: Query = {}): Promise<number> {
-    return this.engine.store.documents.count(this.open(type), splitQuery(query).filter)
+    return this.reader.count(this.open(type), splitQuery(query).filter)
   }
 
   async aggregate(
@@ -301,7 +420,7 @@ export class DocumentDb implements Db {
         return [out, { fn: op.slice(1) as 'sum' | 'avg' | 'min' | 'max', field: fieldOf(operand, out) }]
       }),
     )
-    return this.engine.store.documents.aggregate(name, splitQuery(match).filter, {
+    return this.reader.aggregate(name, splitQuery(match).filter, {
       ...(typeof _id === 'string' ? { by: parseField(_id.slice(1)) } : {}),
       accumulators: parsed,
     })
@@ -319,17 +438,17 @@ export class DocumentDb implements Db {
           .match(/[\p{L}\p{N}]+/gu) ?? [],
       ),
     ].slice(0, 32)
-    return (await this.engine.store.documents.search(name, terms, options.limit ?? 10)).map((r) => toDoc<T>(r))
+    return (await this.reader.search(name, terms, options.limit ?? 10)).map((r) => toDoc<T>(r))
   }
 
   async relate(from: string | Doc, predicate: TypeRef, to: string | Doc): Promise<void> {
     const edge = await this.edge(from, predicate, to)
-    await this.write(edge.fromType, async (tx) => tx.relate(edge, this.engine.clock.now()))
+    await this.write((session) => session.tx.relate(edge, this.engine.clock.now()))
   }
 
   async unrelate(from: string | Doc, predicate: TypeRef, to: string | Doc): Promise<void> {
     const edge = await this.edge(from, predicate, to)
-    await this.write(edge.fromType, (tx) => tx.unrelate(edge))
+    await this.write((session) => session.tx.unrelate(edge))
   }
 
   async related<T = Record<string, unknown>>(
@@ -338,7 +457,7 @@ export class DocumentDb implements Db {
     type?: TypeRef,
   ): Promise<Doc<T>[]> {
     const end = await this.endpoint(from, 'related()')
-    const records = await this.engine.store.documents.related(
+    const records = await this.reader.related(
       { ...end, predicate: refPath(predicate as string) },
       type === undefined ? undefined : typeName(type),
     )
@@ -350,7 +469,7 @@ export class DocumentDb implements Db {
     const { filter } = splitQuery(query)
     let after: { values: readonly unknown[]; id: string } | undefined
     for (;;) {
-      const batch = await this.engine.store.documents.find(name, {
+      const batch = await this.reader.find(name, {
         filter,
         sort: CREATION_ORDER,
         limit: STREAM_BATCH,
@@ -365,68 +484,50 @@ export class DocumentDb implements Db {
 
   async batchCreate<T = Record<string, unknown>>(type: TypeRef, items: readonly T[]): Promise<Doc<T>[]> {
     const name = this.open(type)
-    return this.write(name, async (tx, base, outbox) => {
+    const fields = items.map((item, i) => this.checked(name, fieldsOf(item, `batchCreate(${name})[${i}]`)))
+    return this.write(async (session) => {
       const now = this.engine.clock.now()
       const docs = items.map((item, i) => {
         const explicit = (item as { $id?: unknown }).$id
         return {
           type: name,
-          id: typeof explicit === 'string' ? explicit : deterministicId(base, 'item', i),
-          data: this.checked(name, fieldsOf(item, `batchCreate(${name})[${i}]`)),
+          id: typeof explicit === 'string' ? explicit : session.nextId(),
+          data: fields[i] as Data,
           now,
         }
       })
-      // A replayed batch (its result lost to a crash) finds the documents it made.
-      const existing = new Map(
-        (
-          await tx.getMany(
-            name,
-            docs.map((d) => d.id),
-          )
-        ).map((r) => [r.id, r]),
-      )
-      const created = await tx.insertMany(docs.filter((d) => !existing.has(d.id)))
-      for (const record of created) await outbox(record, 'created')
-      const byId = new Map([...existing, ...created.map((r) => [r.id, r] as const)])
-      return docs.map((d) => toDoc<T>(byId.get(d.id) as DocumentRecord))
+      const created = await session.tx.insertMany(docs)
+      for (const record of created) session.outbox(record, 'created')
+      return created.map((record) => toDoc<T>(record))
     })
   }
 
   async batchUpdate(type: TypeRef, updates: readonly { readonly id: string; readonly patch: Data }[]): Promise<number> {
     const name = this.open(type)
-    return this.write(name, async (tx, _base, outbox) => {
-      let n = 0
-      for (const { id, patch } of updates) {
-        const current = await tx.get(name, id)
-        if (!current) throw new DocumentNotFoundError(`batchUpdate(${name}): no document ${JSON.stringify(id)}`)
-        const record = await tx.put(
-          name,
-          id,
-          this.checked(name, applyPatch(current.data, patch, `batchUpdate(${name})`)),
-          this.engine.clock.now(),
-        )
-        await outbox(record, 'updated')
-        n++
+    const place = `batchUpdate(${name})`
+    const parsed: { id: string; operations: PatchOperation[] }[] = updates.map(({ id, patch }, i) => ({
+      id,
+      operations: parsePatch(patch, `${place}[${i}]`),
+    }))
+    return this.write(async (session) => {
+      for (const { id, operations } of parsed) {
+        const locked = await session.tx.lock(name, targetOf(id, place))
+        if (!locked) throw new DocumentNotFoundError(`${place}: no document ${show(id)}`)
+        const data = this.checked(name, applyPatch(locked.record.data, operations, place))
+        session.outbox(await session.tx.put(name, id, data, this.engine.clock.now()), 'updated')
       }
-      return n
+      return parsed.length
     })
   }
 
   async deleteMany(type: TypeRef, query: Query): Promise<number> {
     const name = this.open(type)
-    // A forgotten query must not mean "everything": deleting all takes an explicit `{}`.
-    if (typeof query !== 'object' || query === null || Array.isArray(query)) {
-      throw new DbError(
-        `deleteMany(${name}): query must be an object of conditions ({} deletes every document), got ${JSON.stringify(query) ?? 'undefined'}`,
-      )
-    }
-    const { filter } = splitQuery(query)
-    return this.write(name, async (tx, _base, outbox) => {
+    const filter = manyQuery(query, `deleteMany(${name})`, 'deletes every document')
+    return this.write(async (session) => {
       let n = 0
-      for (const id of await tx.ids(name, filter)) {
-        const current = await tx.get(name, id)
-        if (current && (await tx.remove(name, id))) {
-          await outbox(current, 'deleted')
+      for (const { doc } of await session.tx.find(name, { filter, lock: true })) {
+        if (await session.tx.remove(name, doc.id)) {
+          session.outbox(doc, 'deleted')
           n++
         }
       }
@@ -439,6 +540,7 @@ export class DocumentDb implements Db {
     fields: readonly string[],
     options: { readonly unique?: boolean } = {},
   ): Promise<void> {
+    if (this.session) throw notInTransaction('createIndex()')
     if (!Array.isArray(fields) || fields.length === 0)
       throw new DbError('createIndex(): fields must be a non-empty list of field names')
     await this.engine.store.documents.createIndex(this.open(type), fields.map(parseField), options.unique === true)
@@ -449,18 +551,45 @@ export class DocumentDb implements Db {
     return {
       create: (data, options) => this.create<T>(type, data, options),
       get: (id, options) => this.get<T>(type, id, options),
-      update: (idOrQuery, patch) => this.update<T>(type, idOrQuery, patch),
+      update: ((idOrQuery: string | Query, patch: Patch<T>, options?: WriteOptions) =>
+        this.update<T>(type, idOrQuery, patch, options)) as Collection<T>['update'],
+      updateMany: (query, patch) => this.updateMany<T>(type, query, patch),
       upsert: (data, options) => this.upsert<T>(type, data as T, options),
-      delete: (id) => this.delete(type, id),
+      delete: (id, options) => this.delete(type, id, options),
       find: (query, options) => this.query<T>(type, query, options),
-      findOne: (query) => this.findOne<T>(type, query),
+      findOne: (query, options) => this.findOne<T>(type, query, options),
       list: (options) => this.list<T>(type, options),
       count: (query) => this.count(type, query),
     }
   }
 
+  async transaction<R>(work: (tx: Transaction) => Promise<R> | R, options?: TransactionOptions): Promise<R> {
+    if (this.session || insideTransaction()) {
+      throw new DbError(
+        'db.transaction(): transactions do not nest; inside one, do the work with its tx (or db, which means it there)',
+      )
+    }
+    if (typeof work !== 'function') {
+      throw new DbError(`db.transaction(): expected a function (tx) => ..., got ${show(work)}`)
+    }
+    const { isolation } = optionsOf<TransactionOptions>(options, ['isolation'], 'db.transaction()')
+    if (isolation !== undefined && !ISOLATIONS.includes(isolation)) {
+      throw new DbError(`db.transaction(): isolation must be one of ${ISOLATIONS.join(', ')}; got ${show(isolation)}`)
+    }
+    const outer = currentContext()
+    return this.write(async (session) => {
+      const tx = new DocumentDb(this.engine, this.catalog, this.scope, session)
+      const context = new TransactionContext(tx, session, this.engine, this.catalog, outer, this.scope.service)
+      return bindContext(context, () => work(tx))
+    }, isolation)
+  }
+
   /** The type, once this code may use it (a service's collection is its own). */
   private open(type: TypeRef): string {
+    if (this.session?.ended) {
+      throw new DbError('db: this transaction has ended; its tx cannot be used after db.transaction() returns')
+    }
+    if (!this.session && insideTransaction()) throw notInTransaction('a db call on a db from outside the transaction')
     if (typeof type !== 'string' && !isRef(type))
       throw new DbError(`db: expected a type such as $.Product or 'Product', got ${JSON.stringify(type)}`)
     const name = typeName(type)
@@ -476,66 +605,70 @@ export class DocumentDb implements Db {
     return name
   }
 
+  /** Whether a read should lock: `forUpdate`, which only a transaction can honour. */
+  private locking(forUpdate: unknown, place: string): boolean {
+    if (forUpdate === undefined || forUpdate === false) return false
+    if (forUpdate !== true) throw new DbError(`${place}: forUpdate must be true or false, got ${show(forUpdate)}`)
+    if (!this.session) {
+      throw new DbError(
+        `${place}: forUpdate locks what it reads until a transaction ends, so it works inside db.transaction() only`,
+      )
+    }
+    return true
+  }
+
+  /** Whether a locked document meets the write's conditions; a version mismatch or `orFail` throws. */
+  private holds(locked: LockedDocument, conditions: Conditions, place: string): boolean {
+    const { id, version } = locked.record
+    if (conditions.ifVersion !== undefined && version !== conditions.ifVersion) {
+      throw new ConflictError(
+        `${place}: ${id} is at version ${version}, not ${conditions.ifVersion} — it was written since it was read; read it again`,
+        version,
+      )
+    }
+    if (locked.matches) return true
+    if (conditions.orFail) {
+      throw new ConflictError(
+        `${place}: ${id} does not match where ${show(conditions.query)}; nothing was written`,
+        version,
+      )
+    }
+    return false
+  }
+
   /** Validate against the collection's schema, if it declared one. */
   private checked(name: string, data: Record<string, unknown>): Record<string, unknown> {
     const schema = this.catalog.business.collections.find((c) => c.name === name && c.schema)?.schema
     return schema ? (validate(schema, data, `${name} document`) as Record<string, unknown>) : data
   }
 
-  /** One durable write: documents and the events they emit, in one transaction. */
-  private async write<R>(
-    name: string,
-    work: (
-      tx: DocumentTransaction,
-      base: string,
-      outbox: (record: DocumentRecord, change: Change) => Promise<void>,
-    ) => Promise<R>,
-  ): Promise<R> {
-    const emits = this.catalog.business.collections.find((c) => c.name === name)?.events !== false
-    return this.scope.write(async (base) => {
-      const published: NewEvent[] = []
-      // Cached results tagged with a changed document (`Product:p1`) or its type (`Product`) go
-      // stale: dropped in the write's own transaction, so no crash can leave them behind.
-      const types = new Set<string>()
-      const stale = new Set<string>()
-      let dropped: string[] = []
-      const result = await this.engine.store.documents.transaction(async (tx) => {
-        let n = 0
-        const outbox = async (record: DocumentRecord, change: Change) => {
-          types.add(record.type)
-          stale.add(record.type).add(`${record.type}:${record.id}`)
-          if (!emits) return
-          const { event, runs } = this.change(record, change, deterministicId(base, 'event', n++))
-          tx.publish(event, runs)
-          published.push(event)
-        }
-        const value = await work(tx, base, outbox)
-        if (this.engine.cachesByTag && types.size > 0) {
-          dropped = await tx.invalidateCache([...types], [...stale], this.engine.clock.now())
-        }
-        return value
-      })
-      this.engine.cache.forget(dropped)
-      for (const event of published) this.engine.announce(event)
-      return result
+  /**
+   * One write in a session: in a transaction, the transaction's; otherwise a transaction of
+   * its own — in a run, a durable step recorded in it.
+   */
+  private async write<R>(work: (session: WriteSession) => Promise<R>, isolation?: Isolation): Promise<R> {
+    if (this.session) return work(this.session)
+    return this.scope.write(async (base, step) => {
+      let session: WriteSession | undefined
+      const { value, replayed } = await this.engine.store.documents.transaction(
+        async (tx) => {
+          session = new WriteSession(this.engine, this.catalog, this.scope, tx, base)
+          try {
+            const value = await work(session)
+            await session.close()
+            return value
+          } finally {
+            session.ended = true
+          }
+        },
+        {
+          ...(isolation ? { isolation } : {}),
+          ...(step ? { step: { ...step, finishedAt: () => this.engine.clock.now() } } : {}),
+        },
+      )
+      if (!replayed) session?.announce()
+      return value
     })
-  }
-
-  private change(record: DocumentRecord, change: Change, id: string): { event: NewEvent; runs: NewRun[] } {
-    const payload = change === 'deleted' ? { $id: record.id, $type: record.type } : toDoc(record)
-    const trace = this.scope.trace ? this.scope.trace() : traceOf()
-    return this.engine.delivery(
-      `${record.type}.${change}`,
-      payload,
-      {},
-      {
-        id,
-        ...(this.scope.sourceRunId ? { sourceRunId: this.scope.sourceRunId } : {}),
-        ...(this.scope.correlationId ? { correlationId: this.scope.correlationId } : {}),
-        ...(trace ? { trace } : {}),
-        document: true,
-      },
-    )
   }
 
   private async edge(from: string | Doc, predicate: TypeRef, to: string | Doc): Promise<Edge> {
@@ -558,7 +691,7 @@ export class DocumentDb implements Db {
     }
     if (typeof value !== 'string')
       throw new DbError(`${place}: expected a document or its id, got ${JSON.stringify(value)}`)
-    const found = await this.engine.store.documents.byId(value)
+    const found = await this.reader.byId(value)
     if (found.length === 1 && found[0]) return { type: found[0].type, id: found[0].id }
     throw new DbError(
       found.length === 0
@@ -573,7 +706,7 @@ export class DocumentDb implements Db {
     const load = async (ref: unknown) => {
       const r = ref as { $id?: unknown; $type?: unknown } | null
       if (typeof r?.$id !== 'string' || typeof r.$type !== 'string') return ref
-      const record = await this.engine.store.documents.get(typeName(r.$type), r.$id)
+      const record = await this.reader.get(typeName(r.$type), r.$id)
       return record ? toDoc(record) : ref
     }
     for (const field of include) {

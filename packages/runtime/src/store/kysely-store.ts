@@ -10,6 +10,7 @@
 import { matches } from '@bac/sdk/internal'
 import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { decode, encode } from '../codec.ts'
+import { insideTransaction, notInTransaction } from '../db/transaction-context.ts'
 import { chunks, dropKeys, writtenSince } from './cache-sql.ts'
 import { KyselyDeployments } from './deployments.ts'
 import { KyselyDocuments } from './documents.ts'
@@ -23,6 +24,7 @@ import {
   type DocumentStore,
   type EventRecord,
   FINAL_STATUSES,
+  type Isolation,
   type NewEvent,
   type NewRun,
   type RunKind,
@@ -316,6 +318,23 @@ export function patternsFor(name: string): string[] {
   return [...out]
 }
 
+/** Record a finished step with its encoded result; `false` when it was recorded already (the first stays). */
+async function insertStep(db: Kysely<Database>, step: Omit<StepRecord, 'result'>, encoded: string): Promise<boolean> {
+  const inserted = await db
+    .insertInto('bac_steps')
+    .values({
+      run_id: step.runId,
+      key: step.key,
+      result: encoded,
+      started_at: step.startedAt,
+      finished_at: step.finishedAt,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning('key')
+    .executeTakeFirst()
+  return inserted !== undefined
+}
+
 export interface KyselyStoreOptions {
   readonly kind: 'sqlite' | 'postgres'
   readonly db: Kysely<Database>
@@ -351,12 +370,12 @@ export class KyselyStore implements Store {
         }),
       (tx) => this.notify(tx, 'bac_deploy'),
     )
-    this.documents = new KyselyDocuments(
-      this.db,
-      this.kind,
-      (job) => this.write(job),
-      (tx, deliveries) => this.insertEvents(tx, deliveries),
-    )
+    this.documents = new KyselyDocuments(this.db, this.kind, {
+      write: (job, isolation) => this.write(job, isolation),
+      insertEvents: (tx, deliveries) => this.insertEvents(tx, deliveries),
+      insertStep: (tx, step, encoded) => insertStep(tx, step, encoded),
+      storedStep: (runId, key) => this.storedStep(runId, key),
+    })
   }
 
   readonly state: StateStore = {
@@ -540,8 +559,14 @@ export class KyselyStore implements Store {
    * failing write rolls back only itself; every caller resolves after the shared commit.
    * PostgreSQL commits each on its own (its server does its own group commit).
    */
-  private write<T>(job: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
-    if (this.kind !== 'sqlite') return this.db.transaction().execute(job)
+  private write<T>(job: (tx: Kysely<Database>) => Promise<T>, isolation?: Isolation): Promise<T> {
+    // A write from inside a db.transaction function that is not the transaction's own would
+    // commit beside it (and on SQLite wait for it forever): refuse it, whatever made it.
+    if (insideTransaction()) return Promise.reject(notInTransaction('a write outside the transaction'))
+    if (this.kind !== 'sqlite') {
+      const transaction = this.db.transaction()
+      return (isolation ? transaction.setIsolationLevel(isolation) : transaction).execute(job)
+    }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject })
       if (!this.flushing)
@@ -1052,28 +1077,21 @@ export class KyselyStore implements Store {
   }
 
   async saveStep(step: StepRecord): Promise<StepRecord> {
-    const inserted = await this.writeOne((db) =>
-      db
-        .insertInto('bac_steps')
-        .values({
-          run_id: step.runId,
-          key: step.key,
-          result: encode(step.result),
-          started_at: step.startedAt,
-          finished_at: step.finishedAt,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returning('key')
-        .executeTakeFirst(),
-    )
-    if (inserted) return { ...step, result: decode(encode(step.result)) }
-    const first = await this.db
+    const encoded = encode(step.result)
+    if (await this.writeOne((db) => insertStep(db, step, encoded))) return { ...step, result: decode(encoded) }
+    return (await this.storedStep(step.runId, step.key)) as StepRecord
+  }
+
+  private async storedStep(runId: string, key: string): Promise<StepRecord | undefined> {
+    const row = await this.db
       .selectFrom('bac_steps')
       .selectAll()
-      .where('run_id', '=', step.runId)
-      .where('key', '=', step.key)
-      .executeTakeFirstOrThrow()
-    return { ...step, result: decode(first.result), startedAt: first.started_at, finishedAt: first.finished_at }
+      .where('run_id', '=', runId)
+      .where('key', '=', key)
+      .executeTakeFirst()
+    return row
+      ? { runId, key, result: decode(row.result), startedAt: row.started_at, finishedAt: row.finished_at }
+      : undefined
   }
 
   async getEvent(id: string): Promise<EventRecord | undefined> {

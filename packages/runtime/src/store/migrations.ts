@@ -239,11 +239,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0006_document_versions': {
+      async up(db: Kysely<unknown>) {
+        // A document's `$version`: 1 when created, one more on every write (optimistic concurrency).
+        await db.schema
+          .alterTable('bac_documents')
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute()
+      },
+    },
   }
 }
 
 /** Latest migration name this code knows (for messages and tests). */
-export const LATEST_MIGRATION = '0005_deployments'
+export const LATEST_MIGRATION = '0006_document_versions'
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: string): Promise<void> {
   // Kysely looks for its migration tables in any schema; name ours (the connection's current

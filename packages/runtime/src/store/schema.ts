@@ -101,6 +101,8 @@ export interface DocumentsTable {
   /** JSON text on SQLite, jsonb on PostgreSQL. */
   data: string | Record<string, unknown>
   idempotency_key: string | null
+  /** 1 when created, one more on every write. */
+  version: number
   created_at: number
   updated_at: number
 }

@@ -202,11 +202,13 @@ export interface RunQuery {
   readonly limit?: number
 }
 
-/** A stored document: its type, id, your fields, and when it was written. */
+/** A stored document: its type, id, your fields, its version, and when it was written. */
 export interface DocumentRecord {
   readonly type: string
   readonly id: string
   readonly data: Readonly<Record<string, unknown>>
+  /** 1 when created, one more on every write. */
+  readonly version: number
   readonly createdAt: number
   readonly updatedAt: number
 }
@@ -228,6 +230,8 @@ export interface DocumentQuery {
   readonly skip?: number
   /** Keyset position: the sort values and id of the last document already seen. */
   readonly after?: { readonly values: readonly unknown[]; readonly id: string }
+  /** In a transaction: lock the documents found until it ends. */
+  readonly lock?: boolean
 }
 
 /** A document and the values it sorts by (for cursors). */
@@ -254,31 +258,8 @@ export interface Grouping {
   readonly accumulators: Readonly<Record<string, Accumulator>>
 }
 
-/** Writes to documents (and the events they emit), all in one transaction. */
-export interface DocumentTransaction {
-  get(type: string, id: string): Promise<DocumentRecord | undefined>
-  findOne(type: string, filter: Filter): Promise<DocumentRecord | undefined>
-  byIdempotencyKey(type: string, key: string): Promise<DocumentRecord | undefined>
-  ids(type: string, filter: Filter): Promise<string[]>
-  /** Documents of this type among these ids. */
-  getMany(type: string, ids: readonly string[]): Promise<DocumentRecord[]>
-  /** Insert; a unique violation is a `UniqueViolationError` naming the field and value. */
-  insert(doc: NewDocument): Promise<DocumentRecord>
-  /** Insert many in few statements (same errors as `insert`). */
-  insertMany(docs: readonly NewDocument[]): Promise<DocumentRecord[]>
-  /** Replace the fields of an existing document. */
-  put(type: string, id: string, data: Readonly<Record<string, unknown>>, now: number): Promise<DocumentRecord>
-  remove(type: string, id: string): Promise<boolean>
-  relate(edge: Edge, now: number): Promise<void>
-  unrelate(edge: Edge): Promise<number>
-  /** Store an event and its deliveries with this transaction (the transactional outbox; written at its end). */
-  publish(event: NewEvent, runs: readonly NewRun[]): void
-  /** Documents of `types` are written: stamp it, and drop cached results tagged with `tags`; the keys dropped. */
-  invalidateCache(types: readonly string[], tags: readonly string[], now: number): Promise<string[]>
-}
-
-export interface DocumentStore {
-  transaction<T>(work: (tx: DocumentTransaction) => Promise<T>): Promise<T>
+/** Reads of documents: on the store, or inside a transaction (where they see its own writes). */
+export interface DocumentReader {
   get(type: string, id: string): Promise<DocumentRecord | undefined>
   /** Documents of any type with this id (for relations given bare ids). */
   byId(id: string): Promise<DocumentRecord[]>
@@ -291,6 +272,77 @@ export interface DocumentStore {
     edge: Partial<Edge> & { readonly type: string; readonly id: string; readonly predicate: string },
     toType?: string,
   ): Promise<DocumentRecord[]>
+}
+
+/** A document locked for a write, and whether it satisfies the write's condition. */
+export interface LockedDocument {
+  readonly record: DocumentRecord
+  readonly matches: boolean
+}
+
+/** Reads and writes of documents (and the events they emit), all in one transaction. */
+export interface DocumentTransaction extends DocumentReader {
+  /**
+   * Lock one document — by id, or the first matching a filter — until the transaction ends,
+   * and tell whether it satisfies `check` as it is now (after any write it waited for).
+   */
+  lock(
+    type: string,
+    target: { readonly id: string } | { readonly filter: Filter },
+    check?: Filter,
+  ): Promise<LockedDocument | undefined>
+  /** Writers of one key take turns until the transaction ends (an upsert's match, an idempotency key). */
+  lockKey(key: string): Promise<void>
+  byIdempotencyKey(type: string, key: string): Promise<DocumentRecord | undefined>
+  /** Insert; a unique violation is a `UniqueViolationError` naming the field and value. */
+  insert(doc: NewDocument): Promise<DocumentRecord>
+  /** Insert many in few statements (same errors as `insert`). */
+  insertMany(docs: readonly NewDocument[]): Promise<DocumentRecord[]>
+  /** Replace the fields of an existing document; its version goes up by one. */
+  put(type: string, id: string, data: Readonly<Record<string, unknown>>, now: number): Promise<DocumentRecord>
+  remove(type: string, id: string): Promise<boolean>
+  relate(edge: Edge, now: number): Promise<void>
+  unrelate(edge: Edge): Promise<number>
+  /** Store an event and its deliveries with this transaction (the transactional outbox; written at its end). */
+  publish(event: NewEvent, runs: readonly NewRun[]): void
+  /** Documents of `types` are written: stamp it, and drop cached results tagged with `tags`; the keys dropped. */
+  invalidateCache(types: readonly string[], tags: readonly string[], now: number): Promise<string[]>
+}
+
+export type Isolation = 'read committed' | 'repeatable read' | 'serializable'
+
+export interface DocumentTransactionOptions {
+  /** PostgreSQL's isolation level (SQLite's write transactions are serializable). */
+  readonly isolation?: Isolation
+  /**
+   * The durable step of a run this transaction is: its result is recorded under `key` in the
+   * same commit. If the step is recorded already (a replay, another worker), nothing is
+   * written and the recorded result is returned.
+   */
+  readonly step?: {
+    readonly runId: string
+    readonly key: string
+    readonly startedAt: number
+    readonly finishedAt: () => number
+  }
+}
+
+export interface TransactionOutcome<T> {
+  /** What the work returned — as stored and read back, for a step. */
+  readonly value: T
+  /** The step was recorded before: this transaction wrote nothing. */
+  readonly replayed: boolean
+}
+
+export interface DocumentStore extends DocumentReader {
+  /**
+   * Run `work` in one transaction with its outbox. Deadlocks and serialization failures roll
+   * it back and run it again (a few times, then a `ConflictError`).
+   */
+  transaction<T>(
+    work: (tx: DocumentTransaction) => Promise<T>,
+    options?: DocumentTransactionOptions,
+  ): Promise<TransactionOutcome<T>>
   /** A real index on the fields' JSON expressions (scoped to the type). */
   createIndex(type: string, fields: readonly Field[], unique: boolean): Promise<string>
   /** The database's plan for a query (to check an index is used). */
