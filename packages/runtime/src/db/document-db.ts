@@ -35,7 +35,7 @@ import type {
   WriteOptions,
 } from '@bac/sdk'
 import { ConflictError, isRef } from '@bac/sdk'
-import { bindContext, currentContext, refPath, unknownKeys, validate } from '@bac/sdk/internal'
+import { currentContext, refPath, unknownKeys, validate } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'
 import { DbError, DocumentNotFoundError } from '../errors.ts'
@@ -45,7 +45,7 @@ import type { DocumentReader, Edge, Isolation, LockedDocument, SortSpec } from '
 import { fieldsOf, toDoc } from './doc.ts'
 import { type Field, type Filter, parseField, parseFilter, parseSort, splitQuery } from './filter.ts'
 import { applyPatch, type PatchOperation, parsePatch } from './patch.ts'
-import { insideTransaction, notInTransaction, TransactionContext } from './transaction-context.ts'
+import { insideTransaction, notInTransaction, runInTransaction, TransactionContext } from './transaction-context.ts'
 import { WriteSession } from './write-session.ts'
 
 /** Where a durable write starts, in a run: recorded with the write under `key`. */
@@ -580,7 +580,7 @@ export class DocumentDb implements Db {
     return this.write(async (session) => {
       const tx = new DocumentDb(this.engine, this.catalog, this.scope, session)
       const context = new TransactionContext(tx, session, this.engine, this.catalog, outer, this.scope.service)
-      return bindContext(context, () => work(tx))
+      return runInTransaction(context, () => work(tx))
     }, isolation)
   }
 

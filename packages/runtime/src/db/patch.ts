@@ -38,7 +38,8 @@ export interface PatchOperation {
   readonly operand: unknown
 }
 
-const show = (value: unknown): string => JSON.stringify(value) ?? String(value)
+const show = (value: unknown): string =>
+  typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
 
 /** A value as it is stored (JSON): `undefined` stays `undefined`; what JSON cannot hold is an error. */
 function stored(value: unknown, place: string, what: string): unknown {

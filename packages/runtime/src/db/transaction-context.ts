@@ -24,14 +24,26 @@ import type {
   RunInfo,
   SendOptions,
 } from '@bac/sdk'
-import { currentContext, eventName } from '@bac/sdk/internal'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { bindContext, eventName } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'
 import { DbError } from '../errors.ts'
 import type { WriteSession } from './write-session.ts'
 
+/**
+ * Marks the code of a `db.transaction` function — apart from the ambient context, which code
+ * inside may bind again (`rt.run`, `rt.send`) without leaving the transaction's locks behind.
+ */
+const inside = new AsyncLocalStorage<true>()
+
 /** Whether code runs inside a `db.transaction` function. */
-export const insideTransaction = (): boolean => currentContext() instanceof TransactionContext
+export const insideTransaction = (): boolean => inside.getStore() === true
+
+/** Run a transaction's function: `context` bound as the ambient one, and marked as inside. */
+export function runInTransaction<T>(context: TransactionContext, work: () => T): T {
+  return bindContext(context, () => inside.run(true, work))
+}
 
 /** The error for what a transaction cannot hold. */
 export function notInTransaction(what: string): DbError {
