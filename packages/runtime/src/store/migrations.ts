@@ -251,6 +251,10 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   }
 }
 
+/** Whether a SQLite migration failed because another one was migrating the same file. */
+const concurrentMigration = (error: unknown): boolean =>
+  /already exists|duplicate column|database is locked|SQLITE_BUSY/i.test(String((error as Error)?.message ?? error))
+
 /** Latest migration name this code knows (for messages and tests). */
 export const LATEST_MIGRATION = '0006_document_versions'
 
@@ -268,7 +272,13 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect, where: stri
     migrationLockTableName: 'bac_migration_lock',
     ...(schema ? { migrationTableSchema: schema } : {}),
   })
-  const { error, results } = await migrator.migrateToLatest()
+  let { error, results } = await migrator.migrateToLatest()
+  // SQLite has no migration lock: a second process (or store) migrating the same new file at
+  // the same moment fails on what the first made. Once the first is done there is nothing left.
+  for (let attempt = 1; dialect === 'sqlite' && error && attempt < 5 && concurrentMigration(error); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    ;({ error, results } = await migrator.migrateToLatest())
+  }
   if (!error) return
   const message = (error as Error).message ?? String(error)
   const missing = /previously executed migration (\S+) is missing/.exec(message)

@@ -30,6 +30,8 @@ export interface TestStore {
   make(): Promise<Store>
   /** A new store and a way to run raw SQL on its database (to set up states the API cannot). */
   makeWithSql(): Promise<{ store: Store; sql: (text: string) => Promise<void> }>
+  /** A new, empty database, and a way to open stores on it (several, as several workers do). */
+  shared(): Promise<() => Store>
 }
 
 export function tempFile(name = 'bac.db'): string {
@@ -63,6 +65,10 @@ const sqliteStore: TestStore = {
       },
     }
   },
+  async shared() {
+    const file = tempFile()
+    return () => sqlite({ file, synchronous: 'normal' })
+  },
 }
 
 const postgresStore: TestStore = {
@@ -79,6 +85,10 @@ const postgresStore: TestStore = {
         await client.end()
       },
     }
+  },
+  async shared() {
+    const url = await freshPostgresUrl()
+    return () => postgres({ url })
   },
 }
 
