@@ -1,14 +1,14 @@
 /**
  * Stock levels, owned by the inventory service: others reserve, release and restock through its
  * operations, whose contracts are zod schemas (an input that does not fit is refused before the
- * handler runs).
+ * handler runs). Reservations never oversell, however many orders race for the last units.
  *
  * @example
  * await send($.Inventory.restock, { sku: 'lamp', available: 10 })
  * const reservation = await send($.Inventory.reserve, { orderId: 'o1', items: [{ sku: 'lamp', quantity: 2, price: 40 }] })
  * await send($.Inventory.release, reservation)
  */
-import $, { NonRetryableError } from '@bac/sdk'
+import $, { db, NonRetryableError } from '@bac/sdk'
 import { z } from 'zod'
 import { Item } from './events.ts'
 
@@ -34,6 +34,13 @@ export class OutOfStock extends NonRetryableError {
 
 const stock = $.db.collection<Stock>('stock')
 
+/** The quantity of each SKU in an order's lines (a SKU may be on several lines). */
+function quantities(items: readonly { sku: string; quantity: number }[]): Map<string, number> {
+  const wanted = new Map<string, number>()
+  for (const { sku, quantity } of items) wanted.set(sku, (wanted.get(sku) ?? 0) + quantity)
+  return wanted
+}
+
 /** What `reserve` returns and `release` takes back. */
 export const Reservation = z.object({ reservationId: z.string(), items: z.array(Item) })
 export type Reservation = z.infer<typeof Reservation>
@@ -48,30 +55,34 @@ export const InventoryService = $.service({
       input: z.object({ orderId: z.string(), items: z.array(Item) }),
       output: Reservation,
       retry: { attempts: 3 },
-      handler: async ({ orderId, items }) => {
-        // Lines of one SKU are added up, and every SKU is checked before any is taken, so a
-        // refused order leaves no stock behind.
-        const wanted = new Map<string, number>()
-        for (const { sku, quantity } of items) wanted.set(sku, (wanted.get(sku) ?? 0) + quantity)
-        const takes = []
-        for (const [sku, quantity] of wanted) {
-          const level = await stock.findOne({ sku })
-          if (!level || level.available < quantity) throw new OutOfStock(sku, level?.available ?? 0, quantity)
-          takes.push({ level, quantity })
-        }
-        for (const { level, quantity } of takes)
-          await stock.update(level.$id, { available: level.available - quantity })
-        return { reservationId: `res-${orderId}`, items }
-      },
+      // All lines or none, under any number of workers: each take is a conditional update —
+      // applied only while the stock still covers it, checked under the document's lock — and
+      // the transaction rolls back the takes before a line that is refused.
+      handler: ({ orderId, items }) =>
+        db.transaction(async () => {
+          for (const [sku, quantity] of quantities(items)) {
+            const level = await stock.findOne({ sku })
+            const taken =
+              level &&
+              (await stock.update(
+                level.$id,
+                { $inc: { available: -quantity } },
+                { where: { 'available:gte': quantity } },
+              ))
+            if (!taken) throw new OutOfStock(sku, (await stock.findOne({ sku }))?.available ?? 0, quantity)
+          }
+          return { reservationId: `res-${orderId}`, items }
+        }),
     },
     release: {
       input: Reservation,
-      handler: async ({ items }) => {
-        for (const item of items) {
-          const level = await stock.findOne({ sku: item.sku })
-          if (level) await stock.update(level.$id, { available: level.available + item.quantity })
-        }
-      },
+      handler: ({ items }) =>
+        db.transaction(async () => {
+          for (const [sku, quantity] of quantities(items)) {
+            const level = await stock.findOne({ sku })
+            if (level) await stock.update(level.$id, { $inc: { available: quantity } })
+          }
+        }),
     },
     restock: {
       input: { sku: { type: 'string', required: true }, available: { type: 'integer', min: 0, required: true } },

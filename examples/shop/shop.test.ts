@@ -2,6 +2,7 @@ import { createRuntime, jsonLogger, load, type Runtime, type VirtualClock, virtu
 import { sqlite } from '@bac/runtime/sqlite'
 import { $, type BusinessDefinition, describe } from '@bac/sdk'
 import { afterEach, beforeAll, beforeEach, expect, it, describe as suite } from 'vitest'
+import { announcePostgresSkip, testStores } from '../../packages/runtime/src/store/test-stores.fixture.ts'
 import type { OrderCounts } from './analytics.ts'
 import type { Order } from './events.ts'
 
@@ -239,4 +240,62 @@ suite('the shop, running', () => {
       revenue: 80,
     })
   })
+})
+
+/**
+ * The shop on two workers (two runtimes on one store: a SQLite file, and PostgreSQL when
+ * BAC_TEST_POSTGRES_URL is set), with more orders than stock arriving at once. Reservations are
+ * conditional updates, so exactly as many orders are confirmed as there are lamps; the others
+ * are compensated, and the stock never goes below zero — every change to it is a `stock.updated`
+ * event carrying the document as written, so the test sees each level it ever had.
+ */
+suite.each(testStores)('the shop on two workers ($name)', ({ shared }) => {
+  let workers: Runtime[] = []
+  beforeAll(announcePostgresSkip)
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.stop()))
+    workers = []
+  })
+
+  it('confirms exactly 5 of 20 concurrent one-lamp orders for 5 lamps, compensates the rest, never oversells', async () => {
+    const open = await shared()
+    workers = await Promise.all(
+      [1, 2].map(() =>
+        createRuntime({ business, store: open(), concurrency: 16, logger: jsonLogger({ level: 'silent' }) }),
+      ),
+    )
+    for (const worker of workers) await worker.start()
+    const [a, b] = workers as [Runtime, Runtime]
+    await a.send($.Inventory.restock, { sku: 'lamp', available: 5 })
+    const orders = Array.from({ length: 20 }, (_, n) => ({
+      id: `o${n}`,
+      email: `o${n}@example.com`,
+      items: [{ sku: 'lamp', quantity: 1, price: 40 }],
+      total: 40,
+      shippingAddress: { street: '1 Main St', city: 'Springfield', country: 'US' },
+    }))
+    await Promise.all(orders.map((o, n) => (n % 2 ? a : b).send($.Order.created, o)))
+    const outcomes = async () => {
+      const counts = await a.db.get<OrderCounts>('analytics', 'orders')
+      return (counts?.confirmed ?? 0) + (counts?.failed ?? 0)
+    }
+    const deadline = Date.now() + 60_000
+    while ((await outcomes()) < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+
+    expect(await a.db.get('analytics', 'orders')).toMatchObject({ confirmed: 5, failed: 15, revenue: 200 })
+    expect(await a.db.count('orders', { status: 'confirmed' })).toBe(5)
+    const failed = await a.db.find<{ reason: string }>('orders', { status: 'failed' })
+    expect(failed).toHaveLength(15)
+    expect(failed.every((o) => o.reason.includes('out of stock: lamp (0 available, 1 wanted)'))).toBe(true)
+    expect(await a.db.findOne('stock', { sku: 'lamp' })).toMatchObject({ available: 0 })
+    const levels = (await a.store.eventsAfter(['stock.updated'], 0, 1000)).map(
+      (e) => (e.payload as { available: number }).available,
+    )
+    expect(levels).toHaveLength(5)
+    expect(Math.min(...levels)).toBe(0)
+    const sagas = await a.runs.list({ kind: 'saga', limit: 100 })
+    expect(sagas.filter((s) => s.status === 'completed')).toHaveLength(5)
+    expect(sagas.filter((s) => s.status === 'compensated')).toHaveLength(15)
+    expect(await a.dlq.list()).toEqual([])
+  }, 90_000)
 })

@@ -111,24 +111,26 @@ export class TimeoutError extends BacError {
 export const isTimeoutError = (e: unknown): e is TimeoutError => hasCode(e, 'BAC_TIMEOUT')
 
 /**
- * A write lost a race it was told to check for: `ifVersion` met a newer version, a `where`
- * condition with `orFail: true` no longer held, or a `db.transaction` kept conflicting with
- * others (deadlocks, serialization failures) after its retries. Retried like any failure:
- * the next attempt reads again.
+ * A write lost a race it was told to check for: `ifVersion` met a newer version, or a
+ * `db.transaction` kept conflicting with others (deadlocks, serialization failures) after its
+ * retries — both retried like any failure, the next attempt reading again; or a `where`
+ * condition with `orFail: true` did not hold — not retried, as the same document would fail it
+ * again.
  *
  * @example
  * await db.update('Account', id, { balance: 90 }, { ifVersion: account.$version })
- * // ConflictError: update(Account): a1 is at version 4, not 3 — someone wrote it in between; read it again
+ * // ConflictError: update(Account): a1 is at version 4, not 3 — it was written since it was read; read it again
  */
 export class ConflictError extends BacError {
   readonly code = 'BAC_CONFLICT'
+  override readonly retryable: boolean
+  /** The document's version when the write was refused, where there is one. */
+  readonly currentVersion?: number
 
-  constructor(
-    message: string,
-    /** The document's version when the write was refused, where there is one. */
-    readonly currentVersion?: number,
-  ) {
+  constructor(message: string, options: { readonly currentVersion?: number; readonly retryable?: boolean } = {}) {
     super(message)
+    this.retryable = options.retryable ?? true
+    if (options.currentVersion !== undefined) this.currentVersion = options.currentVersion
   }
 }
 export const isConflictError = (e: unknown): e is ConflictError => hasCode(e, 'BAC_CONFLICT')

@@ -38,7 +38,8 @@ const shop = () => {
         input: z.object({ sku: z.string(), available: z.number().int().min(0) }),
         handler: (input: { sku: string; available: number }) => db.upsert('Stock', { $id: input.sku, ...input }),
       },
-      reserve: (sku: string) => db.update('Stock', sku, { $inc: { available: -1 } }),
+      reserve: (sku: string) =>
+        db.update('Stock', sku, { $inc: { available: -1 } }, { where: { 'available:gte': 1 }, orFail: true }),
     },
     endpoints: {
       'GET /stock/:sku': async (c) =>
@@ -168,6 +169,15 @@ describe('the HTTP app', () => {
     expect(await call('POST', '/rpc/Stock/reserve', '"nothing"')).toMatchObject({
       status: 404,
       body: { error: 'update(Stock): no document "nothing"', code: 'BAC_NOT_FOUND' },
+    })
+    // A write whose condition does not hold is a conflict.
+    await call('POST', '/rpc/Stock/restock', { sku: 'bulb', available: 0 })
+    expect(await call('POST', '/rpc/Stock/reserve', '"bulb"')).toMatchObject({
+      status: 409,
+      body: {
+        error: 'update(Stock): bulb does not match where {"available:gte":1}; nothing was written',
+        code: 'BAC_CONFLICT',
+      },
     })
   })
 

@@ -623,14 +623,14 @@ export class DocumentDb implements Db {
     if (conditions.ifVersion !== undefined && version !== conditions.ifVersion) {
       throw new ConflictError(
         `${place}: ${id} is at version ${version}, not ${conditions.ifVersion} — it was written since it was read; read it again`,
-        version,
+        { currentVersion: version },
       )
     }
     if (locked.matches) return true
     if (conditions.orFail) {
       throw new ConflictError(
         `${place}: ${id} does not match where ${show(conditions.query)}; nothing was written`,
-        version,
+        { currentVersion: version, retryable: false },
       )
     }
     return false

@@ -29,7 +29,15 @@ describe('update patches', () => {
       address: { city: 'Bergen' },
     })
     // The document it was given is left as it was.
-    expect(before).toEqual({ n: 2, price: 10, low: 5, high: 5, tags: ['a'], gone: 1, address: { city: 'Oslo', zip: '1' } })
+    expect(before).toEqual({
+      n: 2,
+      price: 10,
+      low: 5,
+      high: 5,
+      tags: ['a'],
+      gone: 1,
+      address: { city: 'Oslo', zip: '1' },
+    })
   })
 
   it('treats missing fields as MongoDB does', () => {
@@ -78,7 +86,9 @@ describe('update patches', () => {
     )
     expect(fails({ $inc: { n: '1' } })).toThrow('update(Counter): $inc at n needs a number, got "1"')
     expect(fails({ $mul: { n: Number.NaN } })).toThrow('update(Counter): $mul at n needs a number, got NaN')
-    expect(fails({ $max: { at: {} } })).toThrow('update(Counter): $max at at needs a number, a string or a Date, got {}')
+    expect(fails({ $max: { at: {} } })).toThrow(
+      'update(Counter): $max at at needs a number, a string or a Date, got {}',
+    )
     expect(fails({ $set: 5 })).toThrow('$set takes an object of fields, such as { $set: { stock: 3 } }, got 5')
     expect(fails({ $push: { tags: { $each: 'a' } } })).toThrow(
       'update(Counter): $push at tags takes { $each: [...] } with a list and nothing else, got {"$each":"a"}',

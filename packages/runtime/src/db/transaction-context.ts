@@ -11,6 +11,8 @@
  *   await send($.Stock.reserved, { id })                    // published when it commits, or never
  * })
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type {
   Ai,
   CacheControl,
@@ -24,7 +26,6 @@ import type {
   RunInfo,
   SendOptions,
 } from '@bac/sdk'
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { bindContext, eventName } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'

@@ -134,19 +134,28 @@ describe.each(testStores)('db.transaction on $name', ({ name, make }) => {
     await rt.db.create('Account', { $id: 'a', balance: 1 })
     const inside = (what: (tx: unknown) => Promise<unknown>) => rt.run(() => rt.db.transaction(what as never))
     const refusals: [() => Promise<unknown>, string][] = [
-      [() => inside(() => step('charge', () => 1)), 'step("charge") inside db.transaction(): a transaction holds its locks'],
+      [
+        () => inside(() => step('charge', () => 1)),
+        'step("charge") inside db.transaction(): a transaction holds its locks',
+      ],
       [() => inside(() => sleep('1s')), 'sleep() inside db.transaction()'],
       [() => inside(() => send($.Mail.send, {})), 'send(Mail.send), which calls an operation, inside db.transaction()'],
       [() => inside(() => db.transaction(async () => 1)), 'db.transaction(): transactions do not nest'],
       [() => inside((tx) => (tx as typeof db).transaction(async () => 1)), 'transactions do not nest'],
-      [() => inside(() => rt.db.get('Account', 'a')), 'a db call on a db from outside the transaction inside db.transaction()'],
+      [
+        () => inside(() => rt.db.get('Account', 'a')),
+        'a db call on a db from outside the transaction inside db.transaction()',
+      ],
       [() => inside(() => rt.send($.Audit.logged, {})), 'a write outside the transaction inside db.transaction()'],
       [() => rt.db.transaction('work' as never), 'db.transaction(): expected a function (tx) => ..., got "work"'],
       [
         () => rt.db.transaction(async () => 1, { isolation: 'snapshot' as never }),
         'db.transaction(): isolation must be one of read committed, repeatable read, serializable; got "snapshot"',
       ],
-      [() => rt.db.transaction(async () => 1, { isolaton: 'serializable' } as never), 'unknown option "isolaton" (did you mean "isolation"?)'],
+      [
+        () => rt.db.transaction(async () => 1, { isolaton: 'serializable' } as never),
+        'unknown option "isolaton" (did you mean "isolation"?)',
+      ],
     ]
     for (const [refused, message] of refusals) await expect(refused()).rejects.toThrow(message)
     let leaked: typeof db | undefined

@@ -42,7 +42,8 @@ describe.each(testStores)('conditional and versioned writes on $name', ({ make }
       })
     })
     const lamp = await rt.db.create('Stock', { sku: 'lamp', available: 2 })
-    const take = (n: number) => rt.db.update('Stock', lamp.$id, { $inc: { available: -n } }, { where: { 'available:gte': n } })
+    const take = (n: number) =>
+      rt.db.update('Stock', lamp.$id, { $inc: { available: -n } }, { where: { 'available:gte': n } })
     expect(await take(2)).toMatchObject({ available: 0, $version: 2 })
     expect(await take(1)).toBeNull()
     const refused = await rt.db
@@ -54,6 +55,10 @@ describe.each(testStores)('conditional and versioned writes on $name', ({ make }
       currentVersion: 2,
       message: `update(Stock): ${lamp.$id} does not match where {"available:gte":1}; nothing was written`,
     })
+    // Not retried: the same document would fail the same condition again.
+    expect((refused as { retryable: boolean }).retryable).toBe(false)
+    // Not retried: the same document would fail the same condition again.
+    expect((refused as { retryable: boolean }).retryable).toBe(false)
     expect(await rt.db.get('Stock', lamp.$id)).toMatchObject({ available: 0, $version: 2 })
     // By query, with a condition: the first document the query finds, if it matches.
     expect(await rt.db.update('Stock', { sku: 'lamp' }, { available: 9 }, { where: { available: 0 } })).toMatchObject({
@@ -145,16 +150,22 @@ describe.each(testStores)('conditional and versioned writes on $name', ({ make }
     const counter = await rt.db.create('Counter', { n: 1, label: 'x' })
     const refusals: [() => Promise<unknown>, string | RegExp][] = [
       [() => rt.db.update('Counter', counter.$id, { $incr: { n: 1 } }), '$incr is not an update operator'],
-      [() => rt.db.update('Counter', counter.$id, { $inc: { label: 1 } }), '$inc at label needs a number there, but label is "x"'],
+      [
+        () => rt.db.update('Counter', counter.$id, { $inc: { label: 1 } }),
+        '$inc at label needs a number there, but label is "x"',
+      ],
       [() => rt.db.update('Counter', counter.$id, { $inc: { n: 'one' } }), '$inc at n needs a number, got "one"'],
       [
         () => rt.db.update('Counter', counter.$id, { n: 2 }, { where: { n: { $gte: 1, $near: 3 } } }),
         /query: n has an unknown operator; use one of .*, got "\$near"/,
       ],
-      [() => rt.db.update('Counter', counter.$id, { n: 2 }, { where: 'n > 1' as never }), /where must be a query object .* got "n > 1"/],
+      [
+        () => rt.db.update('Counter', counter.$id, { n: 2 }, { where: 'n > 1' as never }),
+        /where must be a query object .* got "n > 1"/,
+      ],
       [
         () => rt.db.update('Counter', counter.$id, { n: 2 }, { ifVersion: -1 }),
-        'update(Counter): ifVersion must be a whole number of 0 or more (a document\'s $version), got -1',
+        "update(Counter): ifVersion must be a whole number of 0 or more (a document's $version), got -1",
       ],
       [() => rt.db.update('Counter', counter.$id, { n: 2 }, { ifVersion: '1' as never }), 'got "1"'],
       [() => rt.db.update('Counter', counter.$id, { n: 2 }, { ifVersion: 1.5 }), 'got 1.5'],
@@ -162,14 +173,23 @@ describe.each(testStores)('conditional and versioned writes on $name', ({ make }
         () => rt.db.update('Counter', counter.$id, { n: 2 }, { ifversion: 1 } as never),
         'update(Counter): unknown option "ifversion" (did you mean "ifVersion"?); known options are where, ifVersion, orFail',
       ],
-      [() => rt.db.update('Counter', counter.$id, { n: 2 }, { orFail: 'yes' as never }), 'orFail must be true or false, got "yes"'],
-      [() => rt.db.update('Counter', 42 as never, { n: 2 }), 'update(Counter): expected a document id or a query object, got 42'],
+      [
+        () => rt.db.update('Counter', counter.$id, { n: 2 }, { orFail: 'yes' as never }),
+        'orFail must be true or false, got "yes"',
+      ],
+      [
+        () => rt.db.update('Counter', 42 as never, { n: 2 }),
+        'update(Counter): expected a document id or a query object, got 42',
+      ],
       [
         () => rt.db.get('Counter', counter.$id, { forUpdate: true }),
         'get(Counter): forUpdate locks what it reads until a transaction ends, so it works inside db.transaction() only',
       ],
       [() => rt.db.find('Counter', {}, { forUpdate: true }), 'find(Counter): forUpdate locks'],
-      [() => rt.db.delete('Counter', counter.$id, { ifVersion: Number.NaN }), 'delete(Counter): ifVersion must be a whole number'],
+      [
+        () => rt.db.delete('Counter', counter.$id, { ifVersion: Number.NaN }),
+        'delete(Counter): ifVersion must be a whole number',
+      ],
     ]
     for (const [refused, message] of refusals) await expect(refused()).rejects.toThrow(message)
     expect(await rt.db.get('Counter', counter.$id)).toEqual(counter)
