@@ -628,10 +628,10 @@ export class DocumentDb implements Db {
     }
     if (locked.matches) return true
     if (conditions.orFail) {
-      throw new ConflictError(
-        `${place}: ${id} does not match where ${show(conditions.query)}; nothing was written`,
-        { currentVersion: version, retryable: false },
-      )
+      throw new ConflictError(`${place}: ${id} does not match where ${show(conditions.query)}; nothing was written`, {
+        currentVersion: version,
+        retryable: false,
+      })
     }
     return false
   }
