@@ -41,7 +41,9 @@ export function tempFile(name = 'bac.db'): string {
 /** A connection string to a new, empty schema of the test database. */
 export async function freshPostgresUrl(): Promise<string> {
   if (!POSTGRES_URL) throw new Error('BAC_TEST_POSTGRES_URL is not set')
-  const schema = `bac_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  // Tagged with the test run (test/global-setup.ts), which drops its own schemas when it ends.
+  const run = process.env.BAC_TEST_RUN ?? 'none'
+  const schema = `bac_test_${run}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   const client = new pg.Client({ connectionString: POSTGRES_URL })
   await client.connect()
   await client.query(`CREATE SCHEMA ${schema}`)
