@@ -7,8 +7,8 @@ import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { business } from './collector.ts'
 import type { Context } from './context.ts'
-import type { Doc } from './db.ts'
-import { $, ai, type EventsOf, events, on, send } from './index.ts'
+import type { Collection, Doc, Transaction } from './db.ts'
+import { $, ai, db, type EventsOf, events, on, send } from './index.ts'
 
 interface TtOrder {
   id: string
@@ -124,5 +124,31 @@ describe('payload types', () => {
       seats: number
     }>()
     expectTypeOf(() => ai`tagline for ${'lamp'}`).returns.resolves.toEqualTypeOf<string>()
+  })
+  it('type conditional writes as possibly null, and transactions by what their function returns', () => {
+    interface Stock {
+      available: number
+    }
+    const stock = {} as Collection<Stock>
+    expectTypeOf(() => stock.update('s', { $inc: { available: -1 } })).returns.resolves.toEqualTypeOf<Doc<Stock>>()
+    expectTypeOf(() =>
+      stock.update('s', { $inc: { available: -1 } }, { where: { 'available:gte': 1 } }),
+    ).returns.resolves.toEqualTypeOf<Doc<Stock> | null>()
+    expectTypeOf(() =>
+      stock.update('s', { available: 0 }, { where: { available: 1 }, orFail: true }),
+    ).returns.resolves.toEqualTypeOf<Doc<Stock>>()
+    expectTypeOf(() =>
+      db.update<Stock>('Stock', 's', { available: 0 }, { ifVersion: 3 }),
+    ).returns.resolves.toEqualTypeOf<Doc<Stock>>()
+    expectTypeOf(() =>
+      $.TtOrder.update('o1', { total: 1 }, { where: { total: 2 } }),
+    ).returns.resolves.toEqualTypeOf<Doc<{ total: number }> | null>()
+    expectTypeOf<Doc<Stock>['$version']>().toEqualTypeOf<number>()
+    expectTypeOf(() =>
+      db.transaction(async (tx) => {
+        expectTypeOf(tx).toEqualTypeOf<Transaction>()
+        return (await tx.get<Stock>('Stock', 's', { forUpdate: true }))?.available ?? 0
+      }),
+    ).returns.resolves.toEqualTypeOf<number>()
   })
 })

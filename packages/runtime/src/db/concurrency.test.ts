@@ -177,4 +177,38 @@ describe.each(testStores)('two workers on one $name store', ({ name, shared }) =
     expect(attempts.a + attempts.b).toBe(3)
     expect((await a.db.find('Account', {}, { sort: { $id: 1 } })).map((account) => account.balance)).toEqual([2, 2])
   })
+  it.skipIf(name !== 'postgres')(
+    'retries a serializable transaction that PostgreSQL fails as a serialization failure',
+    async () => {
+      const [a, b] = await start()
+      await a.db.create('Shift', { $id: 'x', onCall: true })
+      await a.db.create('Shift', { $id: 'y', onCall: true })
+      // Write skew: each reads both, then takes itself off call. Serializable lets only one
+      // commit as it read; the other is rolled back and run again, and then sees the first.
+      let arrived = 0
+      let release: () => void = () => {}
+      const bothRead = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let attempts = 0
+      const offCall = (rt: Runtime, me: string) =>
+        rt.db.transaction(
+          async (tx) => {
+            attempts++
+            const onCall = await tx.count('Shift', { onCall: true })
+            if (++arrived === 2) release()
+            await bothRead
+            if (onCall < 2) return `${me} stays`
+            await tx.update('Shift', me, { onCall: false })
+            return `${me} off`
+          },
+          { isolation: 'serializable' },
+        )
+      expect((await Promise.all([offCall(a, 'x'), offCall(b, 'y')])).sort()).toEqual(
+        expect.arrayContaining([expect.stringMatching(/off$/), expect.stringMatching(/stays$/)]),
+      )
+      expect(attempts).toBe(3)
+      expect(await a.db.count('Shift', { onCall: true })).toBe(1)
+    },
+  )
 })
