@@ -23,6 +23,7 @@ import { RateLimitError } from './policies/rate-limiter.ts'
 import { retryDecision } from './retry-policy.ts'
 import { RunContext } from './run-context.ts'
 import { runSaga } from './saga-runner.ts'
+import { recordedKeyOf } from './recorded-failure.ts'
 import { settleRun } from './settle-run.ts'
 import { FINAL_STATUSES, type RunRecord } from './store/store.ts'
 import { endSpan, startRunSpan, withSpan } from './telemetry/tracing.ts'
@@ -380,6 +381,9 @@ export class Executor {
     const failures = run.failures + 1
     const info = toErrorInfo(error)
     const failure = { attempt: run.attempt, at: now, error: info }
+    // A failed write the code did not get past: forgotten, so the next attempt tries it again.
+    const forgotten = recordedKeyOf(error)
+    const forgetSteps = forgotten === undefined ? {} : { forgetSteps: [forgotten] }
     const runLog = log.child({ run: run.id, name: run.name, attempt: run.attempt })
     if (info.code === 'BAC_SAGA_COMPENSATED') {
       const settled = await settleRun(store, run.id, workerId, { status: 'compensated', error: info, failure, now })
@@ -402,6 +406,7 @@ export class Executor {
         availableAt: until,
         error: info,
         failure,
+        ...forgetSteps,
         now,
       })
       if (!settled) this.lostLease(run)
@@ -432,6 +437,7 @@ export class Executor {
       error: info,
       failure,
       ...(deadLetter ? { deadLetterId: deadLetter } : {}),
+      ...forgetSteps,
       now,
     })
     if (!settled) {

@@ -56,6 +56,7 @@ import { TransactionContext } from './db/transaction-context.ts'
 import type { Engine } from './engine.ts'
 import { fromErrorInfo, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
 import { deterministicId } from './ids.ts'
+import { failure, isFailure, recorded } from './recorded-failure.ts'
 import { NEVER } from './store/kysely-store.ts'
 import type { ErrorInfo, RunRecord, StepRecord, Wait } from './store/store.ts'
 import { endSpan, startStepSpan, traceOf, withSpan } from './telemetry/tracing.ts'
@@ -304,20 +305,30 @@ export class RunContext implements Context {
   private async durableWrite<T>(work: (id: string, step: StepStart) => Promise<T>): Promise<T> {
     const key = `${this.prefix}$db#${++this.counters.db}`
     const { results, engine, record } = this.execution
-    if (results.has(key)) return results.get(key) as T
+    if (results.has(key)) {
+      const stored = results.get(key)
+      if (isFailure(stored)) throw recorded(stored, key)
+      return stored as T
+    }
     if (this.execution.over) return pause()
     const done = this.execution.begin()
+    const startedAt = engine.clock.now()
     try {
-      const value = await work(deterministicId(record.id, key, 0), {
-        runId: record.id,
-        key,
-        startedAt: engine.clock.now(),
-      })
+      const value = await work(deterministicId(record.id, key, 0), { runId: record.id, key, startedAt })
       results.set(key, value)
+      // Another execution recorded this write first, as a failure: that is its outcome.
+      if (isFailure(value)) throw recorded(value, key)
       return value
     } catch (error) {
-      if (error instanceof UnstorableValueError) throw error.about('the result of a db write')
-      throw error
+      const thrown = error instanceof UnstorableValueError ? error.about('the result of a db write') : error
+      if (this.execution.over) throw thrown
+      // Recorded, so that a replay meets it here again (see recorded-failure.ts); if recording
+      // fails too, the store is out of reach and the attempt fails with the first error.
+      const stored = await this.save(key, failure(thrown), startedAt).catch(() => {
+        throw thrown
+      })
+      if (isFailure(stored)) throw recorded(thrown, key)
+      return stored as T // another execution wrote it meanwhile: its result is this write's
     } finally {
       done()
     }

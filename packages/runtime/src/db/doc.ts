@@ -10,6 +10,7 @@
 import type { Doc } from '@bac/sdk'
 import { DbError } from '../errors.ts'
 import type { DocumentRecord } from '../store/store.ts'
+import { storable } from './json-value.ts'
 
 export function toDoc<T>(record: DocumentRecord): Doc<T> {
   return {
@@ -27,5 +28,8 @@ export function fieldsOf(data: unknown, what: string): Record<string, unknown> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new DbError(`${what}: a document is an object of fields, got ${JSON.stringify(data) ?? typeof data}`)
   }
-  return JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(data).filter(([key]) => !key.startsWith('$')))))
+  return storable(Object.fromEntries(Object.entries(data).filter(([key]) => !key.startsWith('$'))), what) as Record<
+    string,
+    unknown
+  >
 }

@@ -139,10 +139,26 @@ function targetOf(idOrQuery: unknown, place: string): { id: string } | { filter:
   throw new DbError(`${place}: expected a document id or a query object, got ${show(idOrQuery)}`)
 }
 
-/** `query` of a write to many: an object, where a forgotten one must not mean "everything". */
+/** Keys that shape a query's results rather than select documents. */
+const SHAPING = ['$sort', '$limit', '$skip', '$select', 'orderBy']
+
+/**
+ * `query` of a write to many: conditions only — a forgotten one must not mean "everything",
+ * nor may `$limit` or `$sort`, which would silently be dropped and leave "everything".
+ */
 function manyQuery(query: unknown, place: string, all: string): Filter {
   if (typeof query !== 'object' || query === null || Array.isArray(query)) {
     throw new DbError(`${place}: query must be an object of conditions ({} ${all}), got ${show(query) ?? 'undefined'}`)
+  }
+  // Beside `where` (the seeds' form), any other key would be dropped too.
+  const conditions = 'where' in query ? ['where'] : []
+  const shaping = Object.keys(query).filter(
+    (key) => SHAPING.includes(key) || (conditions.length > 0 && key !== 'where'),
+  )
+  if (shaping.length > 0) {
+    throw new DbError(
+      `${place}: ${shaping.join(', ')} cannot narrow a write to many, which takes conditions only; find the documents first, then write them by id`,
+    )
   }
   return splitQuery(query as Query).filter
 }
@@ -181,10 +197,10 @@ export class DocumentDb implements Db {
   async create<T = Record<string, unknown>>(
     type: TypeRef,
     data: T,
-    options: { readonly idempotencyKey?: string } = {},
+    options?: { readonly idempotencyKey?: string },
   ): Promise<Doc<T>> {
     const name = this.open(type)
-    const key = idempotencyKeyOf(options)
+    const key = idempotencyKeyOf(optionsOf(options, ['idempotencyKey'], `create(${name})`))
     const fields = this.checked(name, fieldsOf(data, `create(${name})`))
     const explicit = (data as { $id?: unknown }).$id
     return this.write(async (session) => {
@@ -277,12 +293,18 @@ export class DocumentDb implements Db {
   async upsert<T = Record<string, unknown>>(
     type: TypeRef,
     data: T,
-    options: { readonly on?: readonly string[] } = {},
+    options?: { readonly on?: readonly string[] },
   ): Promise<Doc<T>> {
     const name = this.open(type)
-    const fields = fieldsOf(data, `upsert(${name})`)
+    const place = `upsert(${name})`
+    const { on } = optionsOf<{ on: readonly string[] }>(options, ['on'], place)
+    if (on !== undefined && !(Array.isArray(on) && on.every((f) => typeof f === 'string'))) {
+      throw new DbError(`${place}: on must be a list of field names, such as ['sku'], got ${show(on)}`)
+    }
+    const fields = fieldsOf(data, place)
     const explicit = (data as { $id?: unknown }).$id
-    const match = options.on?.length ? Object.fromEntries(options.on.map((f) => [f, fields[f] ?? null])) : undefined
+    // In one order, so that on: ['a', 'b'] and on: ['b', 'a'] take the same lock below.
+    const match = on?.length ? Object.fromEntries([...on].sort().map((f) => [f, fields[f] ?? null])) : undefined
     const target = typeof explicit === 'string' ? { id: explicit } : match ? { filter: parseFilter(match) } : undefined
     return this.write(async (session) => {
       // Upserts of one document take turns: the second updates what the first created.
@@ -547,7 +569,9 @@ export class DocumentDb implements Db {
   }
 
   collection<T = Record<string, unknown>>(name: string, _options: { readonly owner?: string } = {}): Collection<T> {
-    const type = typeOfCollection(name)
+    // A declared collection is its own type (its schema and owner are under that name).
+    const declared = this.catalog.business.collections.some((c) => c.name === name)
+    const type = declared ? name : typeOfCollection(name)
     return {
       create: (data, options) => this.create<T>(type, data, options),
       get: (id, options) => this.get<T>(type, id, options),
@@ -577,11 +601,24 @@ export class DocumentDb implements Db {
       throw new DbError(`db.transaction(): isolation must be one of ${ISOLATIONS.join(', ')}; got ${show(isolation)}`)
     }
     const outer = currentContext()
-    return this.write(async (session) => {
-      const tx = new DocumentDb(this.engine, this.catalog, this.scope, session)
-      const context = new TransactionContext(tx, session, this.engine, this.catalog, outer, this.scope.service)
-      return runInTransaction(context, () => work(tx))
-    }, isolation)
+    return this.write(
+      async (session) => {
+        const tx = session.handOut(new DocumentDb(this.engine, this.catalog, this.scope, session))
+        const context = new TransactionContext(tx, session, this.engine, this.catalog, outer, this.scope.service)
+        let value: R
+        try {
+          value = await runInTransaction(context, () => work(tx))
+        } catch (error) {
+          await session.finish()
+          throw error
+        }
+        // What the function began and did not await is part of it too: a failure rolls it back.
+        const failed = await session.finish()
+        if (failed) throw failed.error
+        return value
+      },
+      isolation ? { isolation } : {},
+    )
   }
 
   /** The type, once this code may use it (a service's collection is its own). */
@@ -646,13 +683,18 @@ export class DocumentDb implements Db {
    * One write in a session: in a transaction, the transaction's; otherwise a transaction of
    * its own — in a run, a durable step recorded in it.
    */
-  private async write<R>(work: (session: WriteSession) => Promise<R>, isolation?: Isolation): Promise<R> {
-    if (this.session) return work(this.session)
+  private async write<R>(
+    work: (session: WriteSession) => Promise<R>,
+    transaction?: { readonly isolation?: Isolation },
+  ): Promise<R> {
+    const session = this.session
+    if (session) return session.exclusive(() => work(session))
     return this.scope.write(async (base, step) => {
-      let session: WriteSession | undefined
-      const { value, replayed } = await this.engine.store.documents.transaction(
+      let opened: WriteSession | undefined
+      const { value, replayed, published } = await this.engine.store.documents.transaction(
         async (tx) => {
-          session = new WriteSession(this.engine, this.catalog, this.scope, tx, base)
+          const session = new WriteSession(this.engine, this.catalog, this.scope, tx, base)
+          opened = session
           try {
             const value = await work(session)
             await session.close()
@@ -662,11 +704,11 @@ export class DocumentDb implements Db {
           }
         },
         {
-          ...(isolation ? { isolation } : {}),
+          ...(transaction ? { userCode: true, ...transaction } : {}),
           ...(step ? { step: { ...step, finishedAt: () => this.engine.clock.now() } } : {}),
         },
       )
-      if (!replayed) session?.announce()
+      if (!replayed) opened?.announce(published)
       return value
     })
   }

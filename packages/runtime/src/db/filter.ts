@@ -26,7 +26,8 @@ export type Filter =
   | { readonly op: 'exists'; readonly field: Field; readonly exists: boolean }
   | { readonly op: 'regex'; readonly field: Field; readonly pattern: string; readonly flags: string }
 
-const PART = /^[A-Za-z0-9_$-]+$/
+/** A part of a field path: letters (any script), digits, `_`, `-` and `$` — safe to write into SQL. */
+const PART = /^[\p{L}\p{N}_$-]+$/u
 const OPERATORS: Readonly<Record<string, Comparison>> = {
   $eq: '=',
   $ne: '!=',

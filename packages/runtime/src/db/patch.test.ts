@@ -118,4 +118,40 @@ describe('update patches', () => {
       'update(X): $set at address.city needs an object at address, but it is "Oslo"',
     )
   })
+  it('reads only a document’s own fields, never what objects inherit, and refuses __proto__', () => {
+    expect(patched({}, { $inc: { constructor: 1 }, $push: { toString: 'a' }, $set: { 'valueOf.x': 1 } })).toEqual({
+      constructor: 1,
+      toString: ['a'],
+      valueOf: { x: 1 },
+    })
+    const fails = (patch: unknown) => () => parsePatch(patch, 'update(X)')
+    expect(fails(JSON.parse('{"__proto__":{"evil":1},"b":2}'))).toThrow('update(X): __proto__ cannot be a field name')
+    expect(fails({ $set: { '__proto__.x': 5 } })).toThrow('update(X): __proto__ cannot be a field name')
+    expect(fails({ $set: { o: JSON.parse('{"__proto__":1}') } })).toThrow('has a field named __proto__')
+    expect(({} as Record<string, unknown>).evil).toBeUndefined()
+  })
+
+  it('refuses what JSON would store as something else, naming where it is', () => {
+    const fails = (patch: unknown) => () => parsePatch(patch, 'update(X)')
+    expect(fails({ $set: { o: { x: Number.NaN } } })).toThrow('update(X): $set at o.x must be a finite number, got NaN')
+    expect(fails({ $push: { l: { x: Number.POSITIVE_INFINITY } } })).toThrow('$push at l.x must be a finite number')
+    expect(fails({ $push: { l: [1, undefined] } })).toThrow('$push at l[1] is undefined, which a JSON list cannot hold')
+    expect(fails({ o: { n: 10n } })).toThrow('update(X): o.n cannot be stored as JSON, got a bigint')
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    expect(fails({ $set: { c: cycle } })).toThrow('$set at c.self refers back to itself (a cycle)')
+    expect(() => patched({ n: 1e308 }, { $inc: { n: 1e308 } })).toThrow(
+      'update(X): $inc at n would make n Infinity, which cannot be stored',
+    )
+    expect(() => patched({ n: 1e200 }, { $mul: { n: 1e200 } })).toThrow('would make n Infinity')
+  })
+
+  it('refuses a patch that changes nothing', () => {
+    expect(() => parsePatch({}, 'update(X)')).toThrow(
+      'update(X): the patch changes nothing; give it a field or an operator',
+    )
+    expect(() => parsePatch({ $inc: {} }, 'update(X)')).toThrow(
+      'update(X): $inc names no field; give it at least one, such as { $inc: { stock: 3 } }',
+    )
+  })
 })

@@ -23,6 +23,7 @@
  */
 import { DbError } from '../errors.ts'
 import { parseField } from './filter.ts'
+import { storable } from './json-value.ts'
 
 type Data = Readonly<Record<string, unknown>>
 
@@ -42,16 +43,7 @@ const show = (value: unknown): string =>
   typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
 
 /** A value as it is stored (JSON): `undefined` stays `undefined`; what JSON cannot hold is an error. */
-function stored(value: unknown, place: string, what: string): unknown {
-  if (value === undefined) return undefined
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new DbError(`${place}: ${what} must be a finite number, got ${String(value)}`)
-  }
-  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
-    throw new DbError(`${place}: ${what} cannot be stored as JSON, got a ${typeof value}`)
-  }
-  return JSON.parse(JSON.stringify(value))
-}
+const stored = (value: unknown, place: string, what: string): unknown => storable(value, place, what)
 
 /** `{ $each: [...] }` as the list it names, or one value as a list of one. */
 function each(operand: unknown, op: string, field: string, place: string): unknown[] {
@@ -72,6 +64,7 @@ export function parsePatch(patch: unknown, place: string): PatchOperation[] {
   }
   const operations: PatchOperation[] = []
   for (const [key, value] of Object.entries(patch)) {
+    if (key === '__proto__') throw new DbError(`${place}: __proto__ cannot be a field name`)
     if (!key.startsWith('$')) {
       operations.push({ op: 'field', field: key, path: [key], operand: stored(value, place, key) })
       continue
@@ -85,12 +78,17 @@ export function parsePatch(patch: unknown, place: string): PatchOperation[] {
         `${place}: ${op} takes an object of fields, such as { ${op}: { stock: 3 } }, got ${show(value) ?? 'undefined'}`,
       )
     }
+    if (Object.keys(value).length === 0) {
+      throw new DbError(`${place}: ${op} names no field; give it at least one, such as { ${op}: { stock: 3 } }`)
+    }
     for (const [field, raw] of Object.entries(value as Data)) {
       const parsed = parseField(field)
       if (parsed.kind !== 'path') throw new DbError(`${place}: ${field} is kept by bac and cannot be changed`)
+      if (parsed.path.includes('__proto__')) throw new DbError(`${place}: __proto__ cannot be a field name`)
       operations.push({ op, field, path: parsed.path, operand: operandOf(op, field, raw, place) })
     }
   }
+  if (operations.length === 0) throw new DbError(`${place}: the patch changes nothing; give it a field or an operator`)
   // Like MongoDB: two changes to one field, or to a field and a field inside it, are ambiguous.
   for (const [i, a] of operations.entries()) {
     for (const b of operations.slice(i + 1)) {
@@ -149,6 +147,10 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined'
 }
 
+/** A field of a stored object — its own, never one inherited from `Object.prototype` (`constructor`). */
+const own = (node: unknown, key: string): unknown =>
+  typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Data)[key] : undefined
+
 /** Change the value at `path`; objects on the way are copied (and made, unless nothing is set). */
 function setPath(
   target: Record<string, unknown>,
@@ -158,17 +160,17 @@ function setPath(
 ): void {
   let node: unknown = target
   for (const [i, key] of path.slice(0, -1).entries()) {
-    node = (node as Record<string, unknown> | undefined)?.[key]
+    node = own(node, key)
     if (node !== undefined && (typeof node !== 'object' || node === null || Array.isArray(node))) {
       throw new DbError(`${where} needs an object at ${path.slice(0, i + 1).join('.')}, but it is ${show(node)}`)
     }
   }
   const last = path.at(-1) as string
-  const value = change((node as Record<string, unknown> | undefined)?.[last])
+  const value = change(own(node, last))
   if (value === undefined && node === undefined) return
   let copy = target
   for (const key of path.slice(0, -1)) {
-    copy[key] = { ...((copy[key] as Data | undefined) ?? {}) }
+    copy[key] = { ...((own(copy, key) as Data | undefined) ?? {}) }
     copy = copy[key] as Record<string, unknown>
   }
   if (value === undefined) delete copy[last]
@@ -203,11 +205,13 @@ function changed(op: Operator, old: unknown, operand: unknown, where: string, fi
     case '$unset':
       return operand
     case '$inc':
-    case '$mul':
+    case '$mul': {
       if (old !== undefined && old !== null && typeof old !== 'number') wrongType('a number')
-      return op === '$inc'
-        ? ((old as number | null) ?? 0) + (operand as number)
-        : ((old as number | null) ?? 0) * (operand as number)
+      const before = (old as number | null) ?? 0
+      const after = op === '$inc' ? before + (operand as number) : before * (operand as number)
+      if (!Number.isFinite(after)) throw new DbError(`${where} would make ${field} ${after}, which cannot be stored`)
+      return after
+    }
     case '$min':
     case '$max': {
       if (old === undefined || old === null) return operand

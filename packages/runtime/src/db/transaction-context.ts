@@ -79,7 +79,7 @@ export class TransactionContext implements Context {
   }
 
   get cache(): CacheControl {
-    return this.engine.cache.control
+    throw notInTransaction('the result cache')
   }
 
   get ai(): Ai {
@@ -96,7 +96,7 @@ export class TransactionContext implements Context {
     if (this.catalog.operationForVerb(name, options.version, this.service)) {
       throw notInTransaction(`send(${name}), which calls an operation,`)
     }
-    return this.session.publish(name, payload, options)
+    return this.session.send(name, payload, options)
   }
 
   call(service: string, operation: string, _input: unknown, _options?: CallOptions): Promise<unknown> {

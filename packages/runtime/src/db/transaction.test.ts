@@ -118,6 +118,109 @@ describe.each(testStores)('db.transaction on $name', ({ name, make }) => {
     expect(outcomes).toContain(`${found?.holder}: mine`)
   })
 
+  it('is part of whatever its function began, awaited or not; Promise.all of updates loses none', async () => {
+    const seen: number[] = []
+    const { rt } = await start(() => {
+      on($.C.updated, (doc: { n: number }) => {
+        seen.push(doc.n)
+      })
+    })
+    await rt.db.create('C', { $id: 'c', n: 0 })
+    await rt.db.transaction((tx) =>
+      Promise.all(Array.from({ length: 20 }, () => tx.update('C', 'c', { $inc: { n: 1 } }))),
+    )
+    expect(await rt.db.get('C', 'c')).toMatchObject({ n: 20, $version: 21 })
+    // Not awaited: still written with the transaction, its event with it.
+    await rt.db.transaction(async (tx) => {
+      void tx.update('C', 'c', { $inc: { n: 1 } })
+      return 'done'
+    })
+    await rt.db.batchCreate(
+      'L',
+      Array.from({ length: 50 }, (_, i) => ({ i, n: 0 })),
+    )
+    await rt.db.transaction(async (tx) => {
+      void tx.updateMany('L', {}, { $inc: { n: 1 } })
+      await tx.get('L', 'none')
+    })
+    expect(await rt.db.count('L', { n: 1 })).toBe(50)
+    // A failure the function did not await rolls the transaction back.
+    const failed = rt.db.transaction(async (tx) => {
+      await tx.update('C', 'c', { $inc: { n: 100 } })
+      void tx.update('C', 'missing', { n: 1 })
+    })
+    await expect(failed).rejects.toThrow('update(C): no document "missing"')
+    // Also when it failed before the function returned, but no one awaited it.
+    const lost = rt.db.transaction(async (tx) => {
+      void tx.update('C', 'missing', { n: 1 })
+      await tx.update('C', 'c', { $inc: { n: 100 } })
+    })
+    await expect(lost).rejects.toThrow('update(C): no document "missing"')
+    // One that was awaited and caught is the code's business.
+    await rt.db.transaction(async (tx) => {
+      await tx.update('C', 'missing', { n: 1 }).catch(() => 'fine')
+    })
+    expect(await rt.db.get('C', 'c')).toMatchObject({ n: 21 })
+    await rt.drain()
+    expect(seen).toHaveLength(21)
+    expect(Math.max(...seen)).toBe(21)
+  })
+
+  it('can await, inside, a write begun before it (SQLite commits it first)', async () => {
+    const { rt } = await start()
+    const made = await rt.run(async () => {
+      const order = db.create<{ total: number }>('Order', { total: 1 })
+      return db.transaction(async (tx) => {
+        const o = await order
+        return tx.create('Line', { order: o.$id })
+      })
+    })
+    expect(await rt.db.count('Order')).toBe(1)
+    expect(await rt.db.get('Line', made.$id)).toMatchObject({ order: expect.any(String) })
+  })
+
+  it('goes on after a write inside it fails and is caught, on both stores', async () => {
+    const { rt } = await start()
+    await rt.db.create('User', { $id: 'ann', visits: 1 })
+    await rt.db.createIndex('User', ['email'], { unique: true })
+    const visits = await rt.db.transaction(async (tx) => {
+      try {
+        await tx.create('User', { $id: 'ann' })
+      } catch {
+        await tx.update('User', 'ann', { $inc: { visits: 1 } })
+      }
+      await tx.create('User', { $id: 'bob', email: 'b@x' })
+      await tx.create('User', { $id: 'bea', email: 'b@x' }).catch((e: Error) => e.message)
+      return (await tx.get<{ visits: number }>('User', 'ann'))?.visits
+    })
+    expect(visits).toBe(2)
+    expect(await rt.db.count('User')).toBe(2)
+  })
+
+  it('sends an event once per idempotency key, and a document’s created event once though sent again', async () => {
+    const seen: string[] = []
+    const { rt } = await start(() => {
+      on($.Pay.made, ({ n }: { n: number }) => {
+        seen.push(`pay ${n}`)
+      })
+      on($.Order.created, (order: { total: number }) => {
+        seen.push(`order ${order.total}`)
+      })
+    })
+    const first = await rt.send($.Pay.made, { n: 1 }, { idempotencyKey: 'k' })
+    const inside = await rt.db.transaction(() => send($.Pay.made, { n: 2 }, { idempotencyKey: 'k' }))
+    expect(inside).toBe(first)
+    const announced: string[] = []
+    await rt.db.transaction(async (tx) => {
+      const order = await tx.create('Order', { total: 7 })
+      announced.push((await send($.Order.created, order)) as string)
+    })
+    await rt.drain()
+    expect(seen.sort()).toEqual(['order 7', 'pay 1'])
+    expect(await rt.store.eventsAfter(['Order.created'], 0, 10)).toHaveLength(1)
+    expect((await rt.store.eventsAfter(['Order.created'], 0, 10))[0]?.id).toBe(announced[0])
+  })
+
   it('accepts an isolation level', async () => {
     const { rt } = await start()
     await rt.db.create('Account', { $id: 'a', balance: 1 })
@@ -128,8 +231,10 @@ describe.each(testStores)('db.transaction on $name', ({ name, make }) => {
   })
 
   it('refuses what a transaction cannot hold, and bad input, with errors saying so', async () => {
+    let Cached: { cache: { invalidatePattern(pattern: string): Promise<number> } } = undefined as never
     const { rt } = await start(() => {
       $.service({ name: 'Mail', operations: { send: () => 'sent' } })
+      Cached = $.service({ name: 'Quotes', cache: { ttl: '1m' }, operations: { quote: () => 1 } })
     })
     await rt.db.create('Account', { $id: 'a', balance: 1 })
     const inside = (what: (tx: unknown) => Promise<unknown>) => rt.run(() => rt.db.transaction(what as never))
@@ -139,6 +244,7 @@ describe.each(testStores)('db.transaction on $name', ({ name, make }) => {
         'step("charge") inside db.transaction(): a transaction holds its locks',
       ],
       [() => inside(() => sleep('1s')), 'sleep() inside db.transaction()'],
+      [() => inside(() => Cached.cache.invalidatePattern('q:*')), 'the result cache inside db.transaction()'],
       [() => inside(() => send($.Mail.send, {})), 'send(Mail.send), which calls an operation, inside db.transaction()'],
       [() => inside(() => db.transaction(async () => 1)), 'db.transaction(): transactions do not nest'],
       [() => inside((tx) => (tx as typeof db).transaction(async () => 1)), 'transactions do not nest'],

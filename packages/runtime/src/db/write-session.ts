@@ -14,6 +14,7 @@
 import type { SendOptions } from '@bac/sdk'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engine.ts'
+import { DbError } from '../errors.ts'
 import { deterministicId } from '../ids.ts'
 import type { DocumentRecord, DocumentTransaction, NewEvent } from '../store/store.ts'
 import { traceOf } from '../telemetry/tracing.ts'
@@ -21,6 +22,9 @@ import { toDoc } from './doc.ts'
 import type { DocumentDbScope } from './document-db.ts'
 
 export type Change = 'created' | 'updated' | 'deleted'
+
+const endedError = () =>
+  new DbError('db: this transaction has ended; its tx cannot be used after db.transaction() returns')
 
 export class WriteSession {
   private documents = 0
@@ -31,6 +35,10 @@ export class WriteSession {
   private dropped: string[] = []
   /** Set once the transaction has ended: its `tx` may not be used any more. */
   ended = false
+  /** The operation last begun: the next one starts when it is over. */
+  private last: Promise<unknown> = Promise.resolve()
+  /** What the transaction's code was handed: each call's promise. */
+  private readonly handed: Observed<unknown>[] = []
 
   constructor(
     private readonly engine: Engine,
@@ -39,6 +47,52 @@ export class WriteSession {
     readonly tx: DocumentTransaction,
     private readonly base: string,
   ) {}
+
+  /**
+   * Run one operation after the ones begun before it: each locks, reads and writes a document
+   * before the next may, so `Promise.all` of updates to one document loses none of them.
+   */
+  exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.last.then(() => {
+      if (this.ended) throw endedError()
+      return operation()
+    })
+    this.last = run.catch(() => {})
+    return run
+  }
+
+  /**
+   * The transaction's `db` as its code gets it: every call's promise is kept, so that what the
+   * code began but did not await is waited for before the commit (`finish`).
+   */
+  handOut<T extends object>(db: T): T {
+    const session = this
+    return new Proxy(db, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        return function (this: unknown, ...args: unknown[]) {
+          const result = Reflect.apply(value, receiver, args)
+          if (!(result instanceof Promise)) return result
+          const observed = Observed.of(result)
+          session.handed.push(observed)
+          return observed
+        }
+      },
+    })
+  }
+
+  /**
+   * Once the transaction's function has returned: wait for what it began and did not await —
+   * it is part of the transaction — and resolve to the first failure no one awaited, if any
+   * (it rolls the transaction back rather than being lost).
+   */
+  async finish(): Promise<{ readonly error: unknown } | undefined> {
+    const outcomes = await Promise.allSettled(this.handed.map((handed) => handed.settled))
+    const lost = outcomes.findIndex((o, i) => o.status === 'rejected' && !this.handed[i]?.observed)
+    const failed = outcomes[lost]
+    return failed?.status === 'rejected' ? { error: failed.reason } : undefined
+  }
 
   /** The id of the next document this session creates: the base id, then ids derived from it. */
   nextId(): string {
@@ -55,7 +109,10 @@ export class WriteSession {
     this.publish(`${record.type}.${change}`, payload, {}, true)
   }
 
-  /** Publish an event with this transaction; resolves to its id. */
+  /**
+   * Publish an event with this transaction; its id. An event with an idempotency key that is
+   * stored or queued already is that event (a document's own `created` event, sent again).
+   */
   publish(name: string, payload: unknown, options: SendOptions = {}, document = false): string {
     const trace = this.scope.trace ? this.scope.trace() : traceOf()
     const { event, runs } = this.engine.delivery(name, payload, options, {
@@ -65,9 +122,25 @@ export class WriteSession {
       ...(trace ? { trace } : {}),
       ...(document ? { document: true } : {}),
     })
+    const key = event.idempotencyKey
+    const queued =
+      key === undefined ? undefined : this.published.find((e) => e.name === name && e.idempotencyKey === key)
+    if (queued) return queued.id
     this.tx.publish(event, runs)
     this.published.push(event)
     return event.id
+  }
+
+  /** An event sent in the transaction: the one stored before under its idempotency key, if there is one. */
+  async send(name: string, payload: unknown, options: SendOptions = {}): Promise<string> {
+    const key = options.idempotencyKey
+    if (typeof key === 'string' && key !== '') {
+      // Senders of one key take turns, so the second finds the first's event.
+      await this.tx.lockKey(`event:${name}:${key}`)
+      const first = await this.tx.eventByKey(name, key)
+      if (first) return first
+    }
+    return this.publish(name, payload, options)
   }
 
   /**
@@ -80,9 +153,40 @@ export class WriteSession {
     }
   }
 
-  /** After the commit: this process's caches and subscribers learn what it wrote. */
-  announce(): void {
+  /** After the commit: this process's caches and subscribers learn what it wrote — events it stored, not duplicates. */
+  announce(stored: ReadonlySet<string>): void {
     this.engine.cache.forget(this.dropped)
-    for (const event of this.published) this.engine.announce(event)
+    for (const event of this.published) if (stored.has(event.id)) this.engine.announce(event)
+  }
+}
+
+/** A promise that knows whether anyone awaited it (called its `then`). */
+class Observed<T> extends Promise<T> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise
+  }
+
+  observed = false
+  /** The same outcome, for the session to wait on without counting as observing it. */
+  settled!: Promise<T>
+
+  static of<T>(promise: Promise<T>): Observed<T> {
+    const observed = new Observed<T>((resolve, reject) => {
+      promise.then(resolve, reject)
+    })
+    observed.settled = promise
+    // Its failure is the session's to report (finish) when no one awaits it: not unhandled.
+    Promise.prototype.then.call(observed, undefined, () => {})
+    promise.catch(() => {})
+    return observed
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: awaiting it is exactly what it watches for
+  override then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this.observed = true
+    return super.then(onFulfilled, onRejected)
   }
 }

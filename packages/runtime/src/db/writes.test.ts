@@ -3,8 +3,9 @@
  * `$version`, `where` (null when it does not hold, a ConflictError with `orFail`), `ifVersion`,
  * `updateMany`, conditional deletes — and bad input, which is refused before anything is written.
  */
-import { $, isConflictError, on } from '@bac/sdk'
+import { $, db, isConflictError, on } from '@bac/sdk'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
 import { testRuntime } from '../test-runtime.fixture.ts'
@@ -194,5 +195,133 @@ describe.each(testStores)('conditional and versioned writes on $name', ({ make }
     for (const [refused, message] of refusals) await expect(refused()).rejects.toThrow(message)
     expect(await rt.db.get('Counter', counter.$id)).toEqual(counter)
     expect(await rt.store.eventsAfter(['Counter.updated', 'Counter.deleted'], 0, 10)).toEqual([])
+  })
+  it('refuses $limit, $sort and the like on writes to many, which would drop them and write everything', async () => {
+    const { rt } = await start()
+    for (let i = 0; i < 5; i++) await rt.db.create('L', { i })
+    await expect(rt.db.updateMany('L', { $limit: 1 }, { touched: true })).rejects.toThrow(
+      'updateMany(L): $limit cannot narrow a write to many, which takes conditions only; find the documents first, then write them by id',
+    )
+    await expect(rt.db.deleteMany('L', { $limit: 2, $sort: { i: 1 } })).rejects.toThrow(
+      'deleteMany(L): $limit, $sort cannot narrow a write to many',
+    )
+    await expect(rt.db.deleteMany('L', { where: { i: 1 }, limit: 1 })).rejects.toThrow('limit cannot narrow')
+    expect(await rt.db.deleteMany('L', { where: { i: 1 } })).toBe(1)
+    // A field named like an option is a condition like any other.
+    expect(await rt.db.updateMany('L', { limit: 3 }, { touched: true })).toBe(0)
+    expect(await rt.db.count('L', { touched: true })).toBe(0)
+  })
+
+  it('checks the options of create and upsert, and takes upserts of one match in turn whatever its order', async () => {
+    const { rt } = await start()
+    await expect(rt.db.create('U', { a: 1 }, { idempotencykey: 'x' } as never)).rejects.toThrow(
+      'create(U): unknown option "idempotencykey" (did you mean "idempotencyKey"?); known options are idempotencyKey',
+    )
+    await expect(rt.db.upsert('U', { a: 1 }, { on: 'a' as never })).rejects.toThrow(
+      'upsert(U): on must be a list of field names, such as [\'sku\'], got "a"',
+    )
+    await expect(rt.db.upsert('U', { a: 1 }, { onn: ['a'] } as never)).rejects.toThrow('unknown option "onn"')
+    expect(await rt.db.count('U')).toBe(0)
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        rt.db.upsert('U', { email: 'a@b', name: 'x', i }, { on: i % 2 ? ['email', 'name'] : ['name', 'email'] }),
+      ),
+    )
+    expect(await rt.db.count('U')).toBe(1)
+  })
+
+  it('compares a field with values of its own type only, on both stores alike', async () => {
+    const { rt } = await start()
+    await rt.db.create('S', { $id: 's', available: 3, code: '3' })
+    expect(await rt.db.count('S', { 'available:gte': '1' })).toBe(0)
+    expect(await rt.db.count('S', { available: { $lt: '100' } })).toBe(0)
+    expect(await rt.db.count('S', { 'available:gte': 1 })).toBe(1)
+    expect(await rt.db.count('S', { code: { $gt: 2 } })).toBe(0)
+    expect(await rt.db.count('S', { code: { $gt: '2' } })).toBe(1)
+    expect(await rt.db.update('S', 's', { $inc: { available: -1 } }, { where: { 'available:gte': '1' } })).toBeNull()
+  })
+
+  it('takes field names in any script', async () => {
+    const { rt } = await start()
+    const doc = await rt.db.create('Measure', { größe: 1, 名前: 'x' })
+    expect(await rt.db.update('Measure', doc.$id, { $inc: { größe: 1 } })).toMatchObject({ größe: 2 })
+    expect(await rt.db.count('Measure', { 名前: 'x', 'größe:gte': 2 })).toBe(1)
+  })
+
+  it('uses a declared collection by its own name, however it is spelt, with its schema and owner', async () => {
+    const { rt } = await start(() => {
+      const orders = $.db.collection('Orders', { schema: z.object({ total: z.number() }) })
+      $.service({
+        name: 'Shop',
+        data: { orders },
+        operations: { add: (o: { total: unknown }) => orders.create(o as never) },
+      })
+      on($.Peek.now, () => db.collection('Orders').create({ total: 1 }))
+    })
+    await expect(rt.db.collection('Orders').create({ total: 'lots' })).rejects.toThrow(
+      'Orders document: total must be a number',
+    )
+    expect(await rt.send($.Shop.add, { total: 2 })).toMatchObject({ $type: 'Orders', total: 2 })
+    await rt.send($.Peek.now, {})
+    await rt.drain()
+    expect((await rt.dlq.list())[0]?.error.message).toMatch(/collection "Orders" belongs to Shop/)
+    expect(await rt.db.count('Orders')).toBe(1)
+  })
+
+  it('in a run, replays a write that failed and was caught as the same failure, so the writes after it keep their results', async () => {
+    let attempts = 0
+    let bumped = false
+    const { rt, clock } = await start(() => {
+      on($.Tally.raised, async () => {
+        attempts++
+        for (;;) {
+          const tally = await db.get<{ n: number }>('Tally', 't')
+          // Someone else writes between this read and the write below, the first time.
+          if (!bumped) {
+            bumped = true
+            await rt.db.update('Tally', 't', { other: 1 })
+          }
+          try {
+            await db.update('Tally', 't', { n: (tally?.n ?? 0) + 1 }, { ifVersion: tally?.$version ?? 0 })
+            break
+          } catch (error) {
+            if (!isConflictError(error)) throw error
+          }
+        }
+        if (attempts === 1) throw new Error('something later failed')
+      })
+    })
+    await rt.db.create('Tally', { $id: 't', n: 0 })
+    await rt.send($.Tally.raised, {})
+    await rt.drain()
+    await clock.advance('10s')
+    await rt.drain()
+    expect(attempts).toBe(2)
+    expect(await rt.db.get('Tally', 't')).toMatchObject({ n: 1 })
+    const [run] = await rt.runs.list({ kind: 'handler' })
+    expect(run?.status).toBe('completed')
+  })
+
+  it('in a run, tries again a failed write that failed the run (it is not replayed as a failure)', async () => {
+    let attempts = 0
+    const { rt, clock } = await start(() => {
+      on($.Tally.raised, async () => {
+        attempts++
+        const tally = await db.get<{ n: number }>('Tally', 't')
+        // Someone else writes between this read and the write below, the first time: the
+        // conflict fails the attempt, and the next one reads again.
+        if (attempts === 1) await rt.db.update('Tally', 't', { other: 1 })
+        await db.update('Tally', 't', { n: (tally?.n ?? 0) + 1 }, { ifVersion: tally?.$version ?? 0 })
+      })
+    })
+    await rt.db.create('Tally', { $id: 't', n: 0 })
+    await rt.send($.Tally.raised, {})
+    await rt.drain()
+    await clock.advance('10s')
+    await rt.drain()
+    expect(attempts).toBe(2)
+    expect(await rt.db.get('Tally', 't')).toMatchObject({ n: 1, $version: 3 })
+    const [run] = await rt.runs.list({ kind: 'handler' })
+    expect(run?.status).toBe('completed')
   })
 })

@@ -48,6 +48,8 @@ export class KyselyDocumentTransaction extends KyselyDocumentReader implements D
     /** The store's own connection: on PostgreSQL an aborted transaction cannot read any more. */
     private readonly outside: Kysely<Database>,
     readonly outbox: Outbox,
+    /** Put each write in a savepoint, so that a failure the code catches leaves the transaction usable (PostgreSQL). */
+    private readonly savepoints = false,
   ) {
     super(tx, json, pg)
   }
@@ -70,6 +72,16 @@ export class KyselyDocumentTransaction extends KyselyDocumentReader implements D
 
   async lockKey(key: string): Promise<void> {
     if (this.pg) await sql`select pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(${key}))`.execute(this.db)
+  }
+
+  async eventByKey(name: string, idempotencyKey: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('bac_events')
+      .select('id')
+      .where('name', '=', name)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst()
+    return row?.id
   }
 
   async byIdempotencyKey(type: string, key: string): Promise<DocumentRecord | undefined> {
@@ -213,15 +225,20 @@ export class KyselyDocumentTransaction extends KyselyDocumentReader implements D
     docs: readonly Pick<NewDocument, 'data'>[],
     write: () => Promise<T>,
   ): Promise<T> {
+    if (this.savepoints) await sql`savepoint bac_write`.execute(this.db)
     try {
-      return await write()
+      const written = await write()
+      if (this.savepoints) await sql`release savepoint bac_write`.execute(this.db)
+      return written
     } catch (error) {
+      if (this.savepoints) await sql`rollback to savepoint bac_write`.execute(this.db)
       const { code, constraint, message } = error as { code?: string; constraint?: string; message?: string }
       const unique = code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
       if (!unique) throw error
       const index = constraint ?? /index '([^']+)'/.exec(message ?? '')?.[1]
-      // PostgreSQL has aborted this transaction; the registry row is committed, so read it outside.
-      const reader = this.pg ? this.outside : this.db
+      // Without a savepoint PostgreSQL has aborted this transaction; the registry row is
+      // committed, so read it outside.
+      const reader = this.pg && !this.savepoints ? this.outside : this.db
       const known = index
         ? await reader.selectFrom('bac_indexes').select('fields').where('name', '=', index).executeTakeFirst()
         : undefined

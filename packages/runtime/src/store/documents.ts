@@ -29,8 +29,12 @@ import type {
 
 /** What the store lends its document transactions. */
 export interface DocumentHooks {
-  readonly write: <T>(job: (tx: Kysely<Database>) => Promise<T>, isolation?: Isolation) => Promise<T>
-  readonly insertEvents: (tx: Kysely<Database>, outbox: Outbox) => Promise<void>
+  readonly write: <T>(
+    job: (tx: Kysely<Database>) => Promise<T>,
+    options?: { readonly isolation?: Isolation; readonly alone?: boolean },
+  ) => Promise<T>
+  /** Store a transaction's outbox; the ids of the events stored (not duplicates). */
+  readonly insertEvents: (tx: Kysely<Database>, outbox: Outbox) => Promise<ReadonlySet<string>>
   /** Record a step in `tx` with its encoded result; `false` when it was recorded already. */
   readonly insertStep: (tx: Kysely<Database>, step: Omit<StepRecord, 'result'>, encoded: string) => Promise<boolean>
   readonly storedStep: (runId: string, key: string) => Promise<StepRecord | undefined>
@@ -67,25 +71,27 @@ export class KyselyDocuments extends KyselyDocumentReader implements DocumentSto
     work: (tx: DocumentTransaction) => Promise<T>,
     options: DocumentTransactionOptions = {},
   ): Promise<TransactionOutcome<T>> {
-    const { step } = options
+    const { step, userCode = false } = options
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = await this.hooks.write(async (tx) => {
-          const documents = new KyselyDocumentTransaction(tx, this.json, this.pg, this.db, [])
-          const value = await work(documents)
-          await this.hooks.insertEvents(tx, documents.outbox)
-          if (!step) return value
-          const encoded = encode(value)
-          const { finishedAt, ...start } = step
-          if (!(await this.hooks.insertStep(tx, { ...start, finishedAt: finishedAt() }, encoded)))
-            throw new StepAlreadyRecorded()
-          return decode(encoded) as T
-        }, options.isolation)
-        return { value, replayed: false }
+        return await this.hooks.write(
+          async (tx) => {
+            const documents = new KyselyDocumentTransaction(tx, this.json, this.pg, this.db, [], userCode && this.pg)
+            const value = await work(documents)
+            const published = await this.hooks.insertEvents(tx, documents.outbox)
+            if (!step) return { value, replayed: false, published }
+            const encoded = encode(value)
+            const { finishedAt, ...start } = step
+            if (!(await this.hooks.insertStep(tx, { ...start, finishedAt: finishedAt() }, encoded)))
+              throw new StepAlreadyRecorded()
+            return { value: decode(encoded) as T, replayed: false, published }
+          },
+          { ...(options.isolation ? { isolation: options.isolation } : {}), alone: userCode },
+        )
       } catch (error) {
         // Whatever rolled this one back, a step that another execution recorded is the answer.
         const recorded = step ? await this.hooks.storedStep(step.runId, step.key) : undefined
-        if (recorded) return { value: recorded.result as T, replayed: true }
+        if (recorded) return { value: recorded.result as T, replayed: true, published: new Set() }
         const conflict = conflictOf(error)
         if (!conflict) throw error
         if (attempt >= ATTEMPTS) {

@@ -117,7 +117,20 @@ export function jsonSql(dialect: Dialect): JsonSql {
     }
     const bound = self.value(field, value)
     if (op === '!=') return pg ? sql<boolean>`${expr} is distinct from ${bound}` : sql<boolean>`${expr} is not ${bound}`
-    return sql<boolean>`${expr} ${sql.raw(op)} ${bound}`
+    if (op === '=' || field.kind !== 'path' || value === null) return sql<boolean>`${expr} ${sql.raw(op)} ${bound}`
+    // Like MongoDB, an order compares values of one type: a number with numbers, a string with
+    // strings — else the stores would disagree ("5" is above 10 in jsonb, below it in SQLite).
+    return sql<boolean>`${typeIs(field.path, typeof value)} and ${expr} ${sql.raw(op)} ${bound}`
+  }
+
+  /** The field holds a JSON value of this JavaScript type. */
+  function typeIs(path: readonly string[], type: string): RawBuilder<boolean> {
+    if (pg) {
+      const name = type === 'number' ? 'number' : type === 'string' ? 'string' : 'boolean'
+      return sql<boolean>`jsonb_typeof(data #> ${sql.lit(pgPath(path))}) = ${sql.lit(name)}`
+    }
+    const names = type === 'number' ? "('integer', 'real')" : type === 'string' ? "('text')" : "('true', 'false')"
+    return sql<boolean>`json_type(data, ${sql.lit(sqlitePath(path))}) in ${sql.raw(names)}`
   }
 
   return self

@@ -371,7 +371,7 @@ export class KyselyStore implements Store {
       (tx) => this.notify(tx, 'bac_deploy'),
     )
     this.documents = new KyselyDocuments(this.db, this.kind, {
-      write: (job, isolation) => this.write(job, isolation),
+      write: (job, options) => this.write(job, options),
       insertEvents: (tx, deliveries) => this.insertEvents(tx, deliveries),
       insertStep: (tx, step, encoded) => insertStep(tx, step, encoded),
       storedStep: (runId, key) => this.storedStep(runId, key),
@@ -550,6 +550,8 @@ export class KyselyStore implements Store {
     job: (tx: Kysely<Database>) => Promise<unknown>
     resolve: (v: unknown) => void
     reject: (e: unknown) => void
+    /** It runs user code: it commits alone (see `flush`). */
+    alone: boolean
   }[] = []
   private flushing: Promise<void> | undefined
 
@@ -559,7 +561,10 @@ export class KyselyStore implements Store {
    * failing write rolls back only itself; every caller resolves after the shared commit.
    * PostgreSQL commits each on its own (its server does its own group commit).
    */
-  private write<T>(job: (tx: Kysely<Database>) => Promise<T>, isolation?: Isolation): Promise<T> {
+  private write<T>(
+    job: (tx: Kysely<Database>) => Promise<T>,
+    { isolation, alone = false }: { readonly isolation?: Isolation; readonly alone?: boolean } = {},
+  ): Promise<T> {
     // A write from inside a db.transaction function that is not the transaction's own would
     // commit beside it (and on SQLite wait for it forever): refuse it, whatever made it.
     if (insideTransaction()) return Promise.reject(notInTransaction('a write outside the transaction'))
@@ -568,7 +573,7 @@ export class KyselyStore implements Store {
       return (isolation ? transaction.setIsolationLevel(isolation) : transaction).execute(job)
     }
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject })
+      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject, alone })
       if (!this.flushing)
         this.flushing = new Promise<void>((done) => setImmediate(() => void this.flush().finally(done)))
     })
@@ -584,7 +589,10 @@ export class KyselyStore implements Store {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0)
+      // A job that runs user code (db.transaction) commits alone: the code may await a write
+      // begun before it, which resolves only once its own batch has committed.
+      const next = this.queue.findIndex((entry) => entry.alone)
+      const batch = this.queue.splice(0, next === 0 ? 1 : next === -1 ? this.queue.length : next)
       const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
       try {
         await this.db.connection().execute(async (conn) => {
@@ -633,8 +641,8 @@ export class KyselyStore implements Store {
   private async insertEvents(
     tx: Kysely<Database>,
     deliveries: readonly { readonly event: NewEvent; readonly runs: readonly NewRun[] }[],
-  ): Promise<void> {
-    if (deliveries.length === 0) return
+  ): Promise<Set<string>> {
+    if (deliveries.length === 0) return new Set()
     await this.lockForPublish(tx)
     const inserted = new Set<string>()
     for (const chunk of chunks(deliveries, 100)) {
@@ -665,6 +673,7 @@ export class KyselyStore implements Store {
     )
     const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
     await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
+    return inserted
   }
 
   /** Store an event and its deliveries in `tx`, and wake runs waiting for it; a duplicate writes nothing. */
@@ -928,6 +937,8 @@ export class KyselyStore implements Store {
         .executeTakeFirst()
       if (!updated) return undefined
       await tx.deleteFrom('bac_waits').where('run_id', '=', id).execute()
+      if (s.forgetSteps?.length)
+        await tx.deleteFrom('bac_steps').where('run_id', '=', id).where('key', 'in', s.forgetSteps).execute()
       // Other workers need to hear of it only if a run waiting on this one (a caller) woke up;
       // a finished run otherwise makes nothing runnable that this worker will not claim itself.
       if (final && (await wakeKeys(tx, [`run:${id}`], s.now)) > 0) await this.notify(tx)

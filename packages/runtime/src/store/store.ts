@@ -191,6 +191,8 @@ export interface RunSettlement {
   readonly failure?: AttemptRecord
   /** For `failed`: the dead letter to file. */
   readonly deadLetterId?: string
+  /** Steps to delete: recorded failures the run did not get past, to be tried again. */
+  readonly forgetSteps?: readonly string[]
   readonly now: number
 }
 
@@ -293,6 +295,8 @@ export interface DocumentTransaction extends DocumentReader {
   ): Promise<LockedDocument | undefined>
   /** Writers of one key take turns until the transaction ends (an upsert's match, an idempotency key). */
   lockKey(key: string): Promise<void>
+  /** The id of the stored event with this name and idempotency key, if there is one. */
+  eventByKey(name: string, idempotencyKey: string): Promise<string | undefined>
   byIdempotencyKey(type: string, key: string): Promise<DocumentRecord | undefined>
   /** Insert; a unique violation is a `UniqueViolationError` naming the field and value. */
   insert(doc: NewDocument): Promise<DocumentRecord>
@@ -315,6 +319,12 @@ export interface DocumentTransactionOptions {
   /** PostgreSQL's isolation level (SQLite's write transactions are serializable). */
   readonly isolation?: Isolation
   /**
+   * The work runs user code (`db.transaction`): on SQLite it gets a commit of its own, so it can
+   * await writes begun before it; on PostgreSQL a failed statement that the code catches does
+   * not abort the whole transaction (each write is in a savepoint).
+   */
+  readonly userCode?: boolean
+  /**
    * The durable step of a run this transaction is: its result is recorded under `key` in the
    * same commit. If the step is recorded already (a replay, another worker), nothing is
    * written and the recorded result is returned.
@@ -332,6 +342,8 @@ export interface TransactionOutcome<T> {
   readonly value: T
   /** The step was recorded before: this transaction wrote nothing. */
   readonly replayed: boolean
+  /** The ids of the events it stored (those of its outbox that were not duplicates). */
+  readonly published: ReadonlySet<string>
 }
 
 export interface DocumentStore extends DocumentReader {
