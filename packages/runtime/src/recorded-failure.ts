@@ -27,10 +27,13 @@ export const isFailure = (value: unknown): value is Failure =>
 /** The error to throw for a recorded failure: `error` itself, or rebuilt from the record; marked with its key. */
 export function recorded(error: unknown, key: string): unknown {
   const thrown = isFailure(error) ? fromErrorInfo(error[FAILED]) : error
-  if (typeof thrown === 'object' && thrown !== null) Object.defineProperty(thrown, KEY, { value: key, configurable: true })
+  if (typeof thrown === 'object' && thrown !== null)
+    Object.defineProperty(thrown, KEY, { value: key, configurable: true })
   return thrown
 }
 
 /** The key of the recorded failure this error is, if it is one. */
 export const recordedKeyOf = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null ? ((error as Record<symbol, unknown>)[KEY] as string | undefined) : undefined
+  typeof error === 'object' && error !== null
+    ? ((error as Record<symbol, unknown>)[KEY] as string | undefined)
+    : undefined
