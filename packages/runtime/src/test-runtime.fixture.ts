@@ -3,6 +3,7 @@
  * kind, a virtual clock, deterministic jitter, and log lines captured for assertions.
  */
 import { business } from '@bac/sdk'
+import { afterEach } from 'vitest'
 import { virtualClock } from './clock/virtual-clock.ts'
 import { jsonLogger } from './json-logger.ts'
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts'
@@ -31,4 +32,23 @@ export async function testRuntime(
   })
   await rt.start()
   return { rt, clock, logs }
+}
+
+/**
+ * For a describe block: `start(define)` gives a test runtime on a fresh store from `make`, and
+ * each one is stopped after its test.
+ */
+export function testRuntimes(
+  make: () => Promise<Store>,
+): (define?: () => void, options?: Partial<RuntimeOptions> & { start?: string }) => Promise<TestRuntime> {
+  let started: Runtime | undefined
+  afterEach(async () => {
+    await started?.stop()
+    started = undefined
+  })
+  return async (define = () => {}, options = {}) => {
+    const t = await testRuntime(await make(), define, options)
+    started = t.rt
+    return t
+  }
 }

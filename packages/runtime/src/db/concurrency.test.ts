@@ -6,11 +6,12 @@
  * throw). Real clocks; every assertion is exact. (Worker processes on one SQLite file are in
  * test/concurrency.test.ts: in one process, SQLite's writes take turns anyway.)
  */
-import { $, business, db, isConflictError, NonRetryableError, on } from '@bac/sdk'
+import { $, business, db, isConflictError, on } from '@bac/sdk'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { jsonLogger } from '../json-logger.ts'
 import { createRuntime, type Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
+import { transferOrDecline } from './bank.fixture.ts'
 
 beforeAll(announcePostgresSkip)
 
@@ -37,26 +38,7 @@ const shop = business('concurrency', () => {
       }
     }
   })
-  on($.Money.moved, async ({ from, to, amount, fail }: { from: string; to: string; amount: number; fail: boolean }) => {
-    try {
-      await db.transaction(async (tx) => {
-        // Both accounts locked up front, in one order (by id), so transfers never deadlock.
-        const locked = await tx.find<{ balance: number }>(
-          'Account',
-          { $id: { $in: [from, to] } },
-          { forUpdate: true, sort: { $id: 1 } },
-        )
-        const source = locked.find((account) => account.$id === from)
-        if (!source || source.balance < amount) throw new NonRetryableError('insufficient funds')
-        await tx.update('Account', from, { $inc: { balance: -amount } })
-        await tx.update('Account', to, { $inc: { balance: amount } })
-        await tx.create('Transfer', { from, to, amount })
-        if (fail) throw new NonRetryableError('changed its mind')
-      })
-    } catch (error) {
-      await db.create('Declined', { reason: (error as Error).message })
-    }
-  })
+  on($.Money.moved, transferOrDecline)
 })
 
 describe.each(testStores)('two workers on one $name store', ({ name, shared }) => {

@@ -1,24 +1,15 @@
 /** The `db` contract, on SQLite and (with BAC_TEST_POSTGRES_URL) PostgreSQL. */
 import { $, db, events, isValidationError, on, send, step } from '@bac/sdk'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
-import { testRuntime } from '../test-runtime.fixture.ts'
+import { testRuntimes } from '../test-runtime.fixture.ts'
 
 beforeAll(announcePostgresSkip)
 
 describe.each(testStores)('db on $name', ({ make }) => {
-  let rt: Runtime | undefined
-  const start = async (define: () => void = () => {}) => {
-    const t = await testRuntime(await make(), define)
-    rt = t.rt
-    return t
-  }
-  afterEach(async () => {
-    await rt?.stop()
-    rt = undefined
-  })
+  const start = testRuntimes(make)
 
   it('creates, reads, updates, upserts and deletes documents with $id, $type and timestamps', async () => {
     const { rt, clock } = await start()

@@ -5,24 +5,15 @@
  * cannot hold is refused; in a run it is one durable step.
  */
 import { $, db, NonRetryableError, on, send, sleep, step } from '@bac/sdk'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
-import { testRuntime } from '../test-runtime.fixture.ts'
+import { testRuntimes } from '../test-runtime.fixture.ts'
 
 beforeAll(announcePostgresSkip)
 
 describe.each(testStores)('db.transaction on $name', ({ name, make }) => {
-  let rt: Runtime | undefined
-  const start = async (define: () => void = () => {}) => {
-    const t = await testRuntime(await make(), define)
-    rt = t.rt
-    return t
-  }
-  afterEach(async () => {
-    await rt?.stop()
-    rt = undefined
-  })
+  const start = testRuntimes(make)
 
   const transfer = (from: string, to: string, amount: number) =>
     db.transaction(async (tx) => {

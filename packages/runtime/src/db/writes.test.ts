@@ -4,25 +4,16 @@
  * `updateMany`, conditional deletes — and bad input, which is refused before anything is written.
  */
 import { $, db, isConflictError, on } from '@bac/sdk'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
-import { testRuntime } from '../test-runtime.fixture.ts'
+import { testRuntimes } from '../test-runtime.fixture.ts'
 
 beforeAll(announcePostgresSkip)
 
 describe.each(testStores)('conditional and versioned writes on $name', ({ make }) => {
-  let rt: Runtime | undefined
-  const start = async (define: () => void = () => {}) => {
-    const t = await testRuntime(await make(), define)
-    rt = t.rt
-    return t
-  }
-  afterEach(async () => {
-    await rt?.stop()
-    rt = undefined
-  })
+  const start = testRuntimes(make)
 
   it('counts a version per document: 1 when created, one more on every write', async () => {
     const { rt } = await start()
