@@ -2,7 +2,6 @@
 import { $, db, events, isValidationError, on, send, step } from '@bac/sdk'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
 import { testRuntimes } from '../test-runtime.fixture.ts'
 

@@ -6,7 +6,6 @@
  */
 import { $, db, NonRetryableError, on, send, sleep, step } from '@bac/sdk'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
 import { testRuntimes } from '../test-runtime.fixture.ts'
 

@@ -6,7 +6,6 @@
 import { $, db, isConflictError, on } from '@bac/sdk'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import type { Runtime } from '../runtime.ts'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
 import { testRuntimes } from '../test-runtime.fixture.ts'
 
