@@ -273,10 +273,10 @@ export class Engine {
     return { event, runs }
   }
 
-  /** Tell this process an event was stored: subscribers see it, the dispatcher looks for work. */
-  announce(event: EventRecord | NewEvent): void {
+  /** Tell this process an event was stored: subscribers see it, and the dispatcher looks for work (if it made any). */
+  announce(event: EventRecord | NewEvent, work = true): void {
     this.emitter.emit('published', { seq: 0, ...event } as EventRecord)
-    this.emitter.emit('work', undefined)
+    if (work) this.emitter.emit('work', undefined)
   }
 
   /** Validate the input, store the run, and run it inline when allowed. */

@@ -269,6 +269,7 @@ export class DocumentDb implements Db {
         locked.record.id,
         this.checked(name, applyPatch(locked.record.data, operations, place)),
         this.engine.clock.now(),
+        locked.record.data,
       )
       session.outbox(record, 'updated')
       return toDoc<T>(record)
@@ -284,7 +285,7 @@ export class DocumentDb implements Db {
       const found = await session.tx.find(name, { filter, lock: true })
       for (const { doc } of found) {
         const data = this.checked(name, applyPatch(doc.data, operations, place))
-        session.outbox(await session.tx.put(name, doc.id, data, this.engine.clock.now()), 'updated')
+        session.outbox(await session.tx.put(name, doc.id, data, this.engine.clock.now(), doc.data), 'updated')
       }
       return found.length
     })
@@ -312,7 +313,13 @@ export class DocumentDb implements Db {
       const current = target ? (await session.tx.lock(name, target))?.record : undefined
       const now = this.engine.clock.now()
       if (current) {
-        const record = await session.tx.put(name, current.id, this.checked(name, { ...current.data, ...fields }), now)
+        const record = await session.tx.put(
+          name,
+          current.id,
+          this.checked(name, { ...current.data, ...fields }),
+          now,
+          current.data,
+        )
         session.outbox(record, 'updated')
         return toDoc<T>(record)
       }
@@ -536,7 +543,7 @@ export class DocumentDb implements Db {
         const locked = await session.tx.lock(name, targetOf(id, place))
         if (!locked) throw new DocumentNotFoundError(`${place}: no document ${show(id)}`)
         const data = this.checked(name, applyPatch(locked.record.data, operations, place))
-        session.outbox(await session.tx.put(name, id, data, this.engine.clock.now()), 'updated')
+        session.outbox(await session.tx.put(name, id, data, this.engine.clock.now(), locked.record.data), 'updated')
       }
       return parsed.length
     })
@@ -691,7 +698,12 @@ export class DocumentDb implements Db {
     if (session) return session.exclusive(() => work(session))
     return this.scope.write(async (base, step) => {
       let opened: WriteSession | undefined
-      const { value, replayed, published } = await this.engine.store.documents.transaction(
+      const {
+        value,
+        replayed,
+        published,
+        work: made,
+      } = await this.engine.store.documents.transaction(
         async (tx) => {
           const session = new WriteSession(this.engine, this.catalog, this.scope, tx, base)
           opened = session
@@ -708,7 +720,7 @@ export class DocumentDb implements Db {
           ...(step ? { step: { ...step, finishedAt: () => this.engine.clock.now() } } : {}),
         },
       )
-      if (!replayed) opened?.announce(published)
+      if (!replayed) opened?.announce(published, made)
       return value
     })
   }

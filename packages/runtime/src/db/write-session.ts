@@ -154,9 +154,9 @@ export class WriteSession {
   }
 
   /** After the commit: this process's caches and subscribers learn what it wrote — events it stored, not duplicates. */
-  announce(stored: ReadonlySet<string>): void {
+  announce(stored: ReadonlySet<string>, work: boolean): void {
     this.engine.cache.forget(this.dropped)
-    for (const event of this.published) if (stored.has(event.id)) this.engine.announce(event)
+    for (const event of this.published) if (stored.has(event.id)) this.engine.announce(event, work)
   }
 }
 

@@ -101,8 +101,14 @@ export class KyselyDocumentTransaction extends KyselyDocumentReader implements D
     return out
   }
 
-  put(type: string, id: string, data: Readonly<Record<string, unknown>>, now: number): Promise<DocumentRecord> {
-    return this.guard(type, [{ data }], () => this.updateRow(type, id, data, now))
+  put(
+    type: string,
+    id: string,
+    data: Readonly<Record<string, unknown>>,
+    now: number,
+    before?: Readonly<Record<string, unknown>>,
+  ): Promise<DocumentRecord> {
+    return this.guard(type, [{ data }], () => this.updateRow(type, id, data, now, before), false)
   }
 
   async remove(type: string, id: string): Promise<boolean> {
@@ -197,22 +203,26 @@ export class KyselyDocumentTransaction extends KyselyDocumentReader implements D
     id: string,
     data: Readonly<Record<string, unknown>>,
     now: number,
+    before?: Readonly<Record<string, unknown>>,
   ): Promise<DocumentRecord> {
     const text = searchText(data)
+    // A write that changes no text (a counter, a stock level) leaves the search index alone:
+    // on SQLite its FTS5 row can only be found by a scan of the whole table.
+    const reindex = before === undefined || searchText(before) !== text
     const row = await this.db
       .updateTable('bac_documents')
       .set((eb) => ({
         data: this.json.data(data) as string,
         updated_at: now,
         version: eb('version', '+', 1),
-        ...(this.pg ? { search: sql`to_tsvector('english', ${text})` } : {}),
+        ...(this.pg && reindex ? { search: sql`to_tsvector('english', ${text})` } : {}),
       }))
       .where(this.json.typeIs(type))
       .where('id', '=', id)
       .returning(['version', 'created_at'])
       .executeTakeFirst()
     if (!row) throw new TypeError(`db: there is no ${type} ${id} to update`)
-    if (!this.pg) {
+    if (!this.pg && reindex) {
       await sql`delete from bac_documents_fts where type = ${type} and id = ${id}`.execute(this.db)
       await sql`insert into bac_documents_fts (type, id, content) values (${type}, ${id}, ${text})`.execute(this.db)
     }
@@ -224,21 +234,24 @@ export class KyselyDocumentTransaction extends KyselyDocumentReader implements D
     type: string,
     docs: readonly Pick<NewDocument, 'data'>[],
     write: () => Promise<T>,
+    /** An insert, whose unique violation code may well catch and go past (an update's, hardly). */
+    insert = true,
   ): Promise<T> {
-    if (this.savepoints) await sql`savepoint bac_write`.execute(this.db)
+    const savepoint = this.savepoints && insert
+    if (savepoint) await sql`savepoint bac_write`.execute(this.db)
     try {
       const written = await write()
-      if (this.savepoints) await sql`release savepoint bac_write`.execute(this.db)
+      if (savepoint) await sql`release savepoint bac_write`.execute(this.db)
       return written
     } catch (error) {
-      if (this.savepoints) await sql`rollback to savepoint bac_write`.execute(this.db)
+      if (savepoint) await sql`rollback to savepoint bac_write`.execute(this.db)
       const { code, constraint, message } = error as { code?: string; constraint?: string; message?: string }
       const unique = code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
       if (!unique) throw error
       const index = constraint ?? /index '([^']+)'/.exec(message ?? '')?.[1]
       // Without a savepoint PostgreSQL has aborted this transaction; the registry row is
       // committed, so read it outside.
-      const reader = this.pg && !this.savepoints ? this.outside : this.db
+      const reader = this.pg && !savepoint ? this.outside : this.db
       const known = index
         ? await reader.selectFrom('bac_indexes').select('fields').where('name', '=', index).executeTakeFirst()
         : undefined

@@ -33,8 +33,11 @@ export interface DocumentHooks {
     job: (tx: Kysely<Database>) => Promise<T>,
     options?: { readonly isolation?: Isolation; readonly alone?: boolean },
   ) => Promise<T>
-  /** Store a transaction's outbox; the ids of the events stored (not duplicates). */
-  readonly insertEvents: (tx: Kysely<Database>, outbox: Outbox) => Promise<ReadonlySet<string>>
+  /** Store a transaction's outbox: the ids of the events stored (not duplicates), and whether they made work. */
+  readonly insertEvents: (
+    tx: Kysely<Database>,
+    outbox: Outbox,
+  ) => Promise<{ readonly stored: ReadonlySet<string>; readonly work: boolean }>
   /** Record a step in `tx` with its encoded result; `false` when it was recorded already. */
   readonly insertStep: (tx: Kysely<Database>, step: Omit<StepRecord, 'result'>, encoded: string) => Promise<boolean>
   readonly storedStep: (runId: string, key: string) => Promise<StepRecord | undefined>
@@ -78,20 +81,20 @@ export class KyselyDocuments extends KyselyDocumentReader implements DocumentSto
           async (tx) => {
             const documents = new KyselyDocumentTransaction(tx, this.json, this.pg, this.db, [], userCode && this.pg)
             const value = await work(documents)
-            const published = await this.hooks.insertEvents(tx, documents.outbox)
-            if (!step) return { value, replayed: false, published }
+            const { stored: published, work: made } = await this.hooks.insertEvents(tx, documents.outbox)
+            if (!step) return { value, replayed: false, published, work: made }
             const encoded = encode(value)
             const { finishedAt, ...start } = step
             if (!(await this.hooks.insertStep(tx, { ...start, finishedAt: finishedAt() }, encoded)))
               throw new StepAlreadyRecorded()
-            return { value: decode(encoded) as T, replayed: false, published }
+            return { value: decode(encoded) as T, replayed: false, published, work: made }
           },
           { ...(options.isolation ? { isolation: options.isolation } : {}), alone: userCode },
         )
       } catch (error) {
         // Whatever rolled this one back, a step that another execution recorded is the answer.
         const recorded = step ? await this.hooks.storedStep(step.runId, step.key) : undefined
-        if (recorded) return { value: recorded.result as T, replayed: true, published: new Set() }
+        if (recorded) return { value: recorded.result as T, replayed: true, published: new Set(), work: false }
         const conflict = conflictOf(error)
         if (!conflict) throw error
         if (attempt >= ATTEMPTS) {

@@ -541,9 +541,11 @@ export class KyselyStore implements Store {
    * and, in the same statement, queue the notification other workers hear at commit. (A
    * duplicate event then notifies for nothing; a statement per event is worth more.)
    */
-  private async lockForPublish(tx: Kysely<Database>): Promise<void> {
-    if (this.kind === 'postgres')
+  private async lockForPublish(tx: Kysely<Database>, notify = true): Promise<void> {
+    if (this.kind !== 'postgres') return
+    if (notify)
       await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK}), pg_notify('bac_work', '')`.execute(tx)
+    else await sql`select pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})`.execute(tx)
   }
 
   private readonly queue: {
@@ -641,9 +643,12 @@ export class KyselyStore implements Store {
   private async insertEvents(
     tx: Kysely<Database>,
     deliveries: readonly { readonly event: NewEvent; readonly runs: readonly NewRun[] }[],
-  ): Promise<Set<string>> {
-    if (deliveries.length === 0) return new Set()
-    await this.lockForPublish(tx)
+  ): Promise<{ readonly stored: ReadonlySet<string>; readonly work: boolean }> {
+    if (deliveries.length === 0) return { stored: new Set(), work: false }
+    // Most document writes have no handler: no run to claim, so no worker to wake (a NOTIFY also
+    // makes PostgreSQL order the commits of notifying transactions).
+    const delivered = deliveries.some(({ runs }) => runs.length > 0)
+    await this.lockForPublish(tx, delivered)
     const inserted = new Set<string>()
     for (const chunk of chunks(deliveries, 100)) {
       const rows = await tx
@@ -672,8 +677,9 @@ export class KyselyStore implements Store {
       this.kind === 'postgres',
     )
     const names = new Set(deliveries.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event.name))
-    await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
-    return inserted
+    const woken = await wakeKeys(tx, [...new Set([...names].flatMap(patternsFor))], now)
+    if (woken > 0 && !delivered) await this.notify(tx)
+    return { stored: inserted, work: delivered || woken > 0 }
   }
 
   /** Store an event and its deliveries in `tx`, and wake runs waiting for it; a duplicate writes nothing. */

@@ -302,8 +302,14 @@ export interface DocumentTransaction extends DocumentReader {
   insert(doc: NewDocument): Promise<DocumentRecord>
   /** Insert many in few statements (same errors as `insert`). */
   insertMany(docs: readonly NewDocument[]): Promise<DocumentRecord[]>
-  /** Replace the fields of an existing document; its version goes up by one. */
-  put(type: string, id: string, data: Readonly<Record<string, unknown>>, now: number): Promise<DocumentRecord>
+  /** Replace the fields of an existing document (they were `before`); its version goes up by one. */
+  put(
+    type: string,
+    id: string,
+    data: Readonly<Record<string, unknown>>,
+    now: number,
+    before?: Readonly<Record<string, unknown>>,
+  ): Promise<DocumentRecord>
   remove(type: string, id: string): Promise<boolean>
   relate(edge: Edge, now: number): Promise<void>
   unrelate(edge: Edge): Promise<number>
@@ -320,8 +326,8 @@ export interface DocumentTransactionOptions {
   readonly isolation?: Isolation
   /**
    * The work runs user code (`db.transaction`): on SQLite it gets a commit of its own, so it can
-   * await writes begun before it; on PostgreSQL a failed statement that the code catches does
-   * not abort the whole transaction (each write is in a savepoint).
+   * await writes begun before it; on PostgreSQL an insert that fails (a unique violation the
+   * code catches) does not abort the whole transaction (each insert is in a savepoint).
    */
   readonly userCode?: boolean
   /**
@@ -344,6 +350,8 @@ export interface TransactionOutcome<T> {
   readonly replayed: boolean
   /** The ids of the events it stored (those of its outbox that were not duplicates). */
   readonly published: ReadonlySet<string>
+  /** Whether they made runs runnable (runs of their handlers, or waiting runs woken). */
+  readonly work: boolean
 }
 
 export interface DocumentStore extends DocumentReader {
