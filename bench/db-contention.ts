@@ -16,21 +16,25 @@
  *    benchmark fails.
  * 2. Uncontended transactions, 16 at a time, each lane on an account of its own:
  *    - raw: BEGIN; SELECT … FOR UPDATE; UPDATE balance + 1; INSERT a ledger row; COMMIT on
- *      PostgreSQL; a better-sqlite3 `transaction(...).immediate` doing the same on SQLite;
+ *      PostgreSQL; on SQLite the same with BEGIN IMMEDIATE (as the store begins) and a plain SELECT;
  *    - bac: `rt.db.transaction(async (tx) => { tx.get(..., { forUpdate: true }); tx.update(...,
  *      { $inc: { balance: 1 } }); tx.create('Ledger', ...) })`.
  *    Checked: balances sum to the transactions and there is a ledger row for each.
  *
  * bac's PostgreSQL pool has 16 connections, like the baseline's. Also printed, per operation:
- * statements sent to PostgreSQL (round trips, counted in pg's `Client.query`), CPU time of this
- * process and of the PostgreSQL server (when it runs on this machine; server-wide).
- * PostgreSQL is `BAC_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
- * in fresh schemas dropped afterwards.
+ * statements executed (PostgreSQL: round trips, counted in pg's `Client.query`; SQLite: counted
+ * in better-sqlite3's `Statement` run/get/all/iterate, BEGIN and COMMIT included), CPU time of
+ * this process and of the PostgreSQL server (when it runs on this machine; server-wide). Every
+ * statement either side executes in the measured interval counts, whoever sends it.
+ * PostgreSQL is `BAC_BENCH_POSTGRES_URL` (else `BAC_BENCH_PG`, else
+ * `postgres://postgres@127.0.0.1:5432/test`), in fresh schemas dropped afterwards. Also printed:
+ * the load average as each store starts (other work on the machine shows in the figures) and
+ * what bac logged at warn or error.
  *
  *   pnpm --filter @bac/bench db-contention [updates] [transactions] [stores: sqlite-normal,sqlite-full,postgres]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRuntime, jsonLogger, type Runtime, type Store } from '@bac/runtime'
 import { postgres } from '@bac/runtime/postgres'
@@ -40,11 +44,11 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { freshSchema, processCpu, SERVER, serverCpu, sql, statementsSent } from './postgres-bench.ts'
 
-const UPDATES = Number(process.argv[2] ?? 2000)
-const TRANSACTIONS = Number(process.argv[3] ?? 2000)
+const UPDATES = Number(process.argv[2] ?? 3000)
+const TRANSACTIONS = Number(process.argv[3] ?? 3000)
 const STORES = (process.argv[4] ?? 'sqlite-normal,sqlite-full,postgres').split(',')
 const CONCURRENCY = 16
-const WARMUP = Math.max(50, Math.round(UPDATES / 20))
+const WARMUP = Math.max(100, Math.round(UPDATES / 10))
 const POSTGRES_URL = process.env.BAC_BENCH_POSTGRES_URL ?? SERVER
 
 interface Row {
@@ -52,8 +56,8 @@ interface Row {
   /** Operations per second. */
   readonly rate: number
   readonly check: string
-  /** Per operation: statements sent to PostgreSQL, CPU ms of this process and of the server. */
-  readonly statements?: number
+  /** Per operation: statements executed, CPU ms of this process and of the PostgreSQL server. */
+  readonly statements: number
   readonly nodeCpu: number
   readonly serverCpu?: number
 }
@@ -84,23 +88,42 @@ async function lanes(count: number, work: (n: number, lane: number) => Promise<u
   return count / ((performance.now() - started) / 1000)
 }
 
-/** What a measurement cost, per operation: statements (PostgreSQL), CPU of node and of the server. */
+let sqliteStatements = 0
+
+/** Count the statements better-sqlite3 executes (bac's store and the baseline share its `Statement`). */
+function countSqliteStatements(): void {
+  const probe = new Database(':memory:')
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>
+  probe.close()
+  for (const method of ['run', 'get', 'all', 'iterate']) {
+    const original = proto[method] as (...args: unknown[]) => unknown
+    proto[method] = function (this: unknown, ...args: unknown[]) {
+      sqliteStatements++
+      return original.apply(this, args)
+    }
+  }
+}
+
+/** Statements executed so far, on either database. */
+const statementsExecuted = () => statementsSent() + sqliteStatements
+
+/** What a measurement cost, per operation: statements, CPU of node and of the PostgreSQL server. */
 async function costed(
   count: number,
   server: string | undefined,
   measure: () => Promise<number>,
-): Promise<{ rate: number; statements?: number; nodeCpu: number; serverCpu?: number }> {
+): Promise<{ rate: number; statements: number; nodeCpu: number; serverCpu?: number }> {
   const serverBefore = server ? await serverCpu(server) : undefined
-  const statementsBefore = statementsSent()
+  const statementsBefore = statementsExecuted()
   const cpuBefore = processCpu()
   const rate = await measure()
   const nodeCpu = ((processCpu() - cpuBefore) * 1000) / count
-  const statements = (statementsSent() - statementsBefore) / count
+  const statements = (statementsExecuted() - statementsBefore) / count
   const serverAfter = server ? await serverCpu(server) : undefined
   return {
     rate,
     nodeCpu,
-    ...(server ? { statements } : {}),
+    statements,
     ...(serverBefore !== undefined && serverAfter !== undefined
       ? { serverCpu: ((serverAfter - serverBefore) * 1000) / count }
       : {}),
@@ -197,24 +220,37 @@ function sqliteRaw(file: string, synchronous: 'full' | 'normal'): Row[] {
     const add = raw.prepare('insert into ledger (account, amount, balance_before) values (?, 1, ?)')
     const insertAccount = raw.prepare('insert into accounts values (?, 0)')
     for (let lane = 0; lane < CONCURRENCY; lane++) insertAccount.run(account(lane))
-    const transfer = raw.transaction((id: string) => {
-      const { balance } = select.get(id) as { balance: number }
-      credit.run(id)
-      add.run(id, balance)
-    })
+    // As bac's store begins its write transactions: IMMEDIATE, the write lock taken up front.
+    const begin = raw.prepare('begin immediate')
+    const commit = raw.prepare('commit')
+    const rollback = raw.prepare('rollback')
+    const transfer = (id: string) => {
+      begin.run()
+      try {
+        const { balance } = select.get(id) as { balance: number }
+        credit.run(id)
+        add.run(id, balance)
+        commit.run()
+      } catch (error) {
+        rollback.run()
+        throw error
+      }
+    }
     const timed = (count: number, one: (n: number) => void) => {
       const cpuBefore = processCpu()
+      const statementsBefore = statementsExecuted()
       const started = performance.now()
       for (let i = 0; i < count; i++) one(i)
       return {
         rate: count / ((performance.now() - started) / 1000),
+        statements: (statementsExecuted() - statementsBefore) / count,
         nodeCpu: ((processCpu() - cpuBefore) * 1000) / count,
       }
     }
     for (let i = 0; i < WARMUP; i++) update.run('c')
     const updates = timed(UPDATES, () => update.run('c'))
     const n = (raw.prepare('select n from t').get() as { n: number }).n
-    const transactions = timed(TRANSACTIONS, (i) => transfer.immediate(account(i % CONCURRENCY)))
+    const transactions = timed(TRANSACTIONS, (i) => transfer(account(i % CONCURRENCY)))
     const sum = (raw.prepare('select sum(balance) as s from accounts').get() as { s: number }).s
     const ledger = (raw.prepare('select count(*) as c from ledger').get() as { c: number }).c
     verify('raw ledger rows', ledger, TRANSACTIONS)
@@ -323,7 +359,7 @@ function print(table: Table): void {
         row.rate.toFixed(0).padStart(8),
         (row.rate / baseline).toFixed(2).padStart(6),
         ` ${row.check.padEnd(5)}`,
-        (row.statements === undefined ? '-' : row.statements.toFixed(1)).padStart(8),
+        row.statements.toFixed(1).padStart(8),
         row.nodeCpu.toFixed(3).padStart(10),
         (row.serverCpu === undefined ? '-' : row.serverCpu.toFixed(3)).padStart(12),
       ].join(' '),
@@ -336,14 +372,17 @@ function print(table: Table): void {
 }
 
 statementsSent() // start counting
+countSqliteStatements()
 console.log(
   `db contention: ${UPDATES} updates of one document and ${TRANSACTIONS} transactions, ${CONCURRENCY} at a time, node ${process.version}`,
 )
 for (const store of STORES) {
   const started = performance.now()
+  // Anything else busy on this machine (or this PostgreSQL server) shows in the figures.
+  const load = loadavg()[0]?.toFixed(2)
   if (store === 'sqlite-normal') print(await sqliteTable('normal'))
   else if (store === 'sqlite-full') print(await sqliteTable('full'))
   else if (store === 'postgres') print(await postgresTable())
   else throw new Error(`unknown store ${store}; use sqlite-normal, sqlite-full or postgres`)
-  console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`)
+  console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s; load average at its start ${load})`)
 }

@@ -41,7 +41,7 @@ export class OutsideContext implements Context {
   private documents?: DocumentDb
 
   get db(): Db {
-    this.documents ??= new DocumentDb(this.engine, this.engine.catalog, { write: (work) => work(newId()) })
+    this.documents ??= new DocumentDb(this.engine, this.engine.catalog, { write: (_what, work) => work(newId()) })
     return this.documents
   }
 

@@ -18,7 +18,6 @@
  * @example
  * const ctx = RunContext.root(engine, run, await store.steps(run.id))
  */
-import { createHash } from 'node:crypto'
 import type {
   Ai,
   CacheControl,
@@ -53,6 +52,7 @@ import type { ChatResponse } from './ai/provider.ts'
 import type { Catalog, Invocable } from './catalog.ts'
 import { DocumentDb, type StepStart } from './db/document-db.ts'
 import { TransactionContext } from './db/transaction-context.ts'
+import { digest } from './digest.ts'
 import type { Engine } from './engine.ts'
 import { fromErrorInfo, toErrorInfo, UnknownOperationError, UnstorableValueError } from './errors.ts'
 import { deterministicId } from './ids.ts'
@@ -175,7 +175,7 @@ export class RunContext implements Context {
   readonly signal: AbortSignal
   readonly log: Logger
   private readonly occurrences = new Map<string, number>()
-  private readonly counters = { db: 0, ai: 0, model: 0, agentic: 0 }
+  private readonly counters = { ai: 0, model: 0, agentic: 0 }
   /** How many sleeps, waits, calls and sends of each kind and target this scope has begun. */
   private readonly begun = new Map<string, number>()
   private documents?: DocumentDb
@@ -289,7 +289,7 @@ export class RunContext implements Context {
     this.documents ??= new DocumentDb(engine, catalog, {
       ...(this.service ? { service: this.service } : {}),
       owned: true,
-      write: (work) => this.durableWrite(work),
+      write: (what, work) => this.durableWrite(what, work),
       sourceRunId: record.id,
       ...(record.correlationId ? { correlationId: record.correlationId } : {}),
       trace: () => traceOf(this.execution.span),
@@ -302,8 +302,10 @@ export class RunContext implements Context {
    * its step record — so a crash at any point neither loses it nor applies it twice — its ids
    * derived from its key, and its result replayed.
    */
-  private async durableWrite<T>(work: (id: string, step: StepStart) => Promise<T>): Promise<T> {
-    const key = `${this.prefix}$db#${++this.counters.db}`
+  private async durableWrite<T>(what: string, work: (id: string, step: StepStart) => Promise<T>): Promise<T> {
+    // Keyed by what it writes, not by position alone: branches side by side reach their writes
+    // in another order on a replay (what is stored answers at once).
+    const key = this.nth(`$db(${what})`)
     const { results, engine, record } = this.execution
     if (results.has(key)) {
       const stored = results.get(key)
@@ -313,12 +315,10 @@ export class RunContext implements Context {
     if (this.execution.over) return pause()
     const done = this.execution.begin()
     const startedAt = engine.clock.now()
+    let value: T
     try {
-      const value = await work(deterministicId(record.id, key, 0), { runId: record.id, key, startedAt })
+      value = await work(deterministicId(record.id, key, 0), { runId: record.id, key, startedAt })
       results.set(key, value)
-      // Another execution recorded this write first, as a failure: that is its outcome.
-      if (isFailure(value)) throw recorded(value, key)
-      return value
     } catch (error) {
       const thrown = error instanceof UnstorableValueError ? error.about('the result of a db write') : error
       if (this.execution.over) throw thrown
@@ -332,6 +332,9 @@ export class RunContext implements Context {
     } finally {
       done()
     }
+    // Another execution recorded this write first, as a failure: that is its outcome.
+    if (isFailure(value)) throw recorded(value, key)
+    return value
   }
 
   get ai(): Ai {
@@ -768,12 +771,4 @@ export function subscription(engine: Engine, pattern: string): AsyncIterable<Eve
       }
     },
   }
-}
-
-/** A short digest of a value (a call's input, an event's payload), for keys. */
-function digest(value: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(value) ?? 'undefined')
-    .digest('hex')
-    .slice(0, 12)
 }

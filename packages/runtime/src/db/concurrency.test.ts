@@ -111,7 +111,8 @@ describe.each(testStores)('two workers on one $name store', ({ name, shared }) =
     const transfer = (i: number) => ({
       from: ACCOUNTS[i % 5],
       to: ACCOUNTS[(i * 3 + 1) % 5],
-      amount: 10 + ((i * 7) % 60),
+      // The ones that throw after their writes move 1, so none of them may show in the ledger.
+      amount: i % 10 === 0 ? 1 : 10 + ((i * 7) % 60),
       fail: i % 10 === 0,
     })
     const runs = await race($.Money.moved, 200, transfer)
@@ -122,7 +123,8 @@ describe.each(testStores)('two workers on one $name store', ({ name, shared }) =
     const transfers = await a.db.find<{ from: string; to: string; amount: number }>('Transfer')
     const declined = await a.db.count('Declined')
     expect(transfers.length + declined).toBe(200)
-    expect(await a.db.count('Declined', { reason: 'changed its mind' })).toBe(20)
+    expect(await a.db.count('Transfer', { amount: 1 })).toBe(0)
+    expect(await a.db.count('Declined', { reason: 'changed its mind' })).toBeGreaterThan(0)
     // The ledger explains every balance: what a transaction wrote, it wrote whole.
     for (const account of accounts) {
       const flow = transfers.reduce(

@@ -17,7 +17,7 @@
  * does every read and write on the transaction's connection.
  *
  * @example
- * const db = new DocumentDb(engine, engine.catalog, { write: (fn) => fn(newId()) })
+ * const db = new DocumentDb(engine, engine.catalog, { write: (_what, fn) => fn(newId()) })
  * await db.create('Product', { name: 'Lamp', price: 40 })
  */
 import type {
@@ -37,6 +37,7 @@ import type {
 import { ConflictError, isRef } from '@bac/sdk'
 import { currentContext, refPath, unknownKeys, validate } from '@bac/sdk/internal'
 import type { Catalog } from '../catalog.ts'
+import { digest } from '../digest.ts'
 import type { Engine } from '../engine.ts'
 import { DbError, DocumentNotFoundError } from '../errors.ts'
 import { idempotencyKeyOf } from '../idempotency-key.ts'
@@ -61,10 +62,11 @@ export interface DocumentDbScope {
   /** Enforce collection ownership (in runs). */
   readonly owned?: boolean
   /**
-   * Do one write: `work` gets an id to derive document and event ids from and, in a run, the
-   * durable step it records in its own transaction (a replay returns the recorded result).
+   * Do one write — `what` it is (`update:Stock:…`, see `keyOf`) — where `work` gets an id to
+   * derive document and event ids from and, in a run, the durable step it records in its own
+   * transaction (a replay returns the recorded result).
    */
-  readonly write: <T>(work: (id: string, step?: StepStart) => Promise<T>) => Promise<T>
+  readonly write: <T>(what: string, work: (id: string, step?: StepStart) => Promise<T>) => Promise<T>
   readonly sourceRunId?: string
   readonly correlationId?: string
   /** The trace the events a write emits belong to (the writing run's). */
@@ -83,6 +85,16 @@ interface Conditions {
 
 const WRITE_OPTIONS = ['where', 'ifVersion', 'orFail']
 const ISOLATIONS: readonly Isolation[] = ['read committed', 'repeatable read', 'serializable']
+
+/**
+ * What a write is, for its durable key in a run: the operation and type, then a digest of its
+ * target (an id, a query) and of the fields it changes — never of the values it writes, which
+ * code often computes from a read that a replay may answer differently.
+ */
+function keyOf(op: string, type: string, target?: unknown, operations?: readonly PatchOperation[]): string {
+  const fields = operations?.map((o) => (o.op === 'field' ? o.field : `${o.op} ${o.field}`))
+  return target === undefined && fields === undefined ? `${op}:${type}` : `${op}:${type}:${digest([target, fields])}`
+}
 
 /** `db.Products` names the type `Product`; other names are used as they are. */
 export function typeOfCollection(name: string): string {
@@ -203,7 +215,7 @@ export class DocumentDb implements Db {
     const key = idempotencyKeyOf(optionsOf(options, ['idempotencyKey'], `create(${name})`))
     const fields = this.checked(name, fieldsOf(data, `create(${name})`))
     const explicit = (data as { $id?: unknown }).$id
-    return this.write(async (session) => {
+    return this.write(keyOf('create', name, explicit), async (session) => {
       if (key !== undefined) {
         // Creators with one key take turns, so the second finds the first's document.
         await session.tx.lockKey(`${name}:key:${key}`)
@@ -260,7 +272,7 @@ export class DocumentDb implements Db {
     const operations = parsePatch(patch, place)
     const conditions = conditionsOf(options, place)
     const target = targetOf(idOrQuery, place)
-    return this.write(async (session) => {
+    return this.write(keyOf('update', name, idOrQuery, operations), async (session) => {
       const locked = await session.tx.lock(name, target, conditions.where)
       if (!locked) throw new DocumentNotFoundError(`${place}: no document ${show(idOrQuery)}`)
       if (!this.holds(locked, conditions, place)) return null
@@ -281,7 +293,7 @@ export class DocumentDb implements Db {
     const place = `updateMany(${name})`
     const filter = manyQuery(query, place, 'updates every document')
     const operations = parsePatch(patch, place)
-    return this.write(async (session) => {
+    return this.write(keyOf('updateMany', name, query, operations), async (session) => {
       const found = await session.tx.find(name, { filter, lock: true })
       for (const { doc } of found) {
         const data = this.checked(name, applyPatch(doc.data, operations, place))
@@ -307,7 +319,7 @@ export class DocumentDb implements Db {
     // In one order, so that on: ['a', 'b'] and on: ['b', 'a'] take the same lock below.
     const match = on?.length ? Object.fromEntries([...on].sort().map((f) => [f, fields[f] ?? null])) : undefined
     const target = typeof explicit === 'string' ? { id: explicit } : match ? { filter: parseFilter(match) } : undefined
-    return this.write(async (session) => {
+    return this.write(keyOf('upsert', name, explicit ?? match), async (session) => {
       // Upserts of one document take turns: the second updates what the first created.
       if (target) await session.tx.lockKey(`${name}:upsert:${show(explicit ?? match)}`)
       const current = target ? (await session.tx.lock(name, target))?.record : undefined
@@ -338,7 +350,7 @@ export class DocumentDb implements Db {
     const name = this.open(type)
     const place = `delete(${name})`
     const conditions = conditionsOf(options, place)
-    return this.write(async (session) => {
+    return this.write(keyOf('delete', name, id), async (session) => {
       const locked = await session.tx.lock(name, targetOf(id, place), conditions.where)
       if (!locked || !this.holds(locked, conditions, place) || !(await session.tx.remove(name, locked.record.id)))
         return false
@@ -472,12 +484,14 @@ export class DocumentDb implements Db {
 
   async relate(from: string | Doc, predicate: TypeRef, to: string | Doc): Promise<void> {
     const edge = await this.edge(from, predicate, to)
-    await this.write((session) => session.tx.relate(edge, this.engine.clock.now()))
+    await this.write(keyOf('relate', edge.fromType, edge), (session) =>
+      session.tx.relate(edge, this.engine.clock.now()),
+    )
   }
 
   async unrelate(from: string | Doc, predicate: TypeRef, to: string | Doc): Promise<void> {
     const edge = await this.edge(from, predicate, to)
-    await this.write((session) => session.tx.unrelate(edge))
+    await this.write(keyOf('unrelate', edge.fromType, edge), (session) => session.tx.unrelate(edge))
   }
 
   async related<T = Record<string, unknown>>(
@@ -514,7 +528,7 @@ export class DocumentDb implements Db {
   async batchCreate<T = Record<string, unknown>>(type: TypeRef, items: readonly T[]): Promise<Doc<T>[]> {
     const name = this.open(type)
     const fields = items.map((item, i) => this.checked(name, fieldsOf(item, `batchCreate(${name})[${i}]`)))
-    return this.write(async (session) => {
+    return this.write(keyOf('batchCreate', name), async (session) => {
       const now = this.engine.clock.now()
       const docs = items.map((item, i) => {
         const explicit = (item as { $id?: unknown }).$id
@@ -538,21 +552,28 @@ export class DocumentDb implements Db {
       id,
       operations: parsePatch(patch, `${place}[${i}]`),
     }))
-    return this.write(async (session) => {
-      for (const { id, operations } of parsed) {
-        const locked = await session.tx.lock(name, targetOf(id, place))
-        if (!locked) throw new DocumentNotFoundError(`${place}: no document ${show(id)}`)
-        const data = this.checked(name, applyPatch(locked.record.data, operations, place))
-        session.outbox(await session.tx.put(name, id, data, this.engine.clock.now(), locked.record.data), 'updated')
-      }
-      return parsed.length
-    })
+    return this.write(
+      keyOf(
+        'batchUpdate',
+        name,
+        parsed.map(({ id, operations }) => [id, operations.map((o) => `${o.op} ${o.field}`)]),
+      ),
+      async (session) => {
+        for (const { id, operations } of parsed) {
+          const locked = await session.tx.lock(name, targetOf(id, place))
+          if (!locked) throw new DocumentNotFoundError(`${place}: no document ${show(id)}`)
+          const data = this.checked(name, applyPatch(locked.record.data, operations, place))
+          session.outbox(await session.tx.put(name, id, data, this.engine.clock.now(), locked.record.data), 'updated')
+        }
+        return parsed.length
+      },
+    )
   }
 
   async deleteMany(type: TypeRef, query: Query): Promise<number> {
     const name = this.open(type)
     const filter = manyQuery(query, `deleteMany(${name})`, 'deletes every document')
-    return this.write(async (session) => {
+    return this.write(keyOf('deleteMany', name, query), async (session) => {
       let n = 0
       for (const { doc } of await session.tx.find(name, { filter, lock: true })) {
         if (await session.tx.remove(name, doc.id)) {
@@ -608,7 +629,9 @@ export class DocumentDb implements Db {
       throw new DbError(`db.transaction(): isolation must be one of ${ISOLATIONS.join(', ')}; got ${show(isolation)}`)
     }
     const outer = currentContext()
+    // A transaction is known by its code: what it writes depends on what it reads.
     return this.write(
+      `transaction:${digest(String(work))}`,
       async (session) => {
         const tx = session.handOut(new DocumentDb(this.engine, this.catalog, this.scope, session))
         const context = new TransactionContext(tx, session, this.engine, this.catalog, outer, this.scope.service)
@@ -691,12 +714,13 @@ export class DocumentDb implements Db {
    * its own — in a run, a durable step recorded in it.
    */
   private async write<R>(
+    what: string,
     work: (session: WriteSession) => Promise<R>,
     transaction?: { readonly isolation?: Isolation },
   ): Promise<R> {
     const session = this.session
     if (session) return session.exclusive(() => work(session))
-    return this.scope.write(async (base, step) => {
+    return this.scope.write(what, async (base, step) => {
       let opened: WriteSession | undefined
       const {
         value,

@@ -3,7 +3,7 @@
  * `$version`, `where` (null when it does not hold, a ConflictError with `orFail`), `ifVersion`,
  * `updateMany`, conditional deletes — and bad input, which is refused before anything is written.
  */
-import { $, db, isConflictError, on } from '@bac/sdk'
+import { $, db, isConflictError, on, step } from '@bac/sdk'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { announcePostgresSkip, testStores } from '../store/test-stores.fixture.ts'
@@ -313,5 +313,32 @@ describe.each(testStores)('conditional and versioned writes on $name', ({ make }
     expect(await rt.db.get('Tally', 't')).toMatchObject({ n: 1, $version: 3 })
     const [run] = await rt.runs.list({ kind: 'handler' })
     expect(run?.status).toBe('completed')
+  })
+  it('in a run, keeps each branch’s write its own when branches reach their writes in another order on a retry', async () => {
+    let attempts = 0
+    const { rt, clock } = await start(() => {
+      on($.Pair.bumped, async () => {
+        attempts++
+        await Promise.all([
+          (async () => {
+            await step('slow', () => new Promise((resolve) => setTimeout(resolve, 50)))
+            if (attempts === 1) throw new Error('the slow branch fails once, after the fast one wrote')
+            await db.update('Pair', 'p', { $inc: { a: 1 } })
+          })(),
+          (async () => {
+            await step('fast', () => 'done')
+            await db.update('Pair', 'p', { $inc: { b: 1 } })
+          })(),
+        ])
+      })
+    })
+    await rt.db.create('Pair', { $id: 'p', a: 0, b: 0 })
+    await rt.send($.Pair.bumped, {})
+    await rt.drain()
+    await clock.advance('10s')
+    await rt.drain()
+    expect(attempts).toBe(2)
+    // On the retry both steps answer at once, so the slow branch writes first this time.
+    expect(await rt.db.get('Pair', 'p')).toMatchObject({ a: 1, b: 1 })
   })
 })
