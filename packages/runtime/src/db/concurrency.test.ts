@@ -96,12 +96,10 @@ describe.each(testStores)('two workers on one $name store', ({ name, shared }) =
     const [a] = await start()
     await a.db.create('Tally', { $id: 't', n: 0 })
     await race($.Tally.raised, 100, () => ({}))
+    // Each refusal (a Conflict document) was a write that would have lost an update; none got through.
     const tally = await a.db.get<{ n: number }>('Tally', 't')
     expect(tally?.n).toBe(100)
     expect(tally?.$version).toBe(101)
-    // Every refusal was a write that would have lost an update without ifVersion.
-    const conflicts = await a.db.count('Conflict')
-    expect(conflicts).toBeGreaterThanOrEqual(0)
   })
 
   it('moves money in transactions without creating or losing any, nor overdrawing, though some throw', async () => {
