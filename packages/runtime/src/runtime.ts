@@ -160,10 +160,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   instrument(engine)
   const executor = new Executor(engine)
   engine.execute = (run) => executor.execute(run)
-  // Other processes may write to a PostgreSQL store: they say so (LISTEN/NOTIFY), and a slow
-  // poll is the safety net. A virtual clock means one test process.
+  // Other processes may write to the store: they say so (LISTEN/NOTIFY on PostgreSQL; on a
+  // SQLite file, its data version), and on PostgreSQL a slow poll is the safety net. A virtual
+  // clock means one test process.
   const shared = store.kind === 'postgres' && !isVirtual(clock)
-  const listens = shared && store.listen !== undefined
+  const listens = store.listen !== undefined && !isVirtual(clock)
   const poll =
     options.pollInterval === false
       ? undefined

@@ -445,8 +445,9 @@ export type ChangeChannel = 'bac_work' | 'bac_deploy'
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   /**
-   * Be told when another process commits a change on `channel` (PostgreSQL LISTEN/NOTIFY);
-   * resolves to a stop function. Absent where no other process can write (SQLite).
+   * Be told when another process commits a change on `channel` (PostgreSQL LISTEN/NOTIFY; on a
+   * SQLite file, any commit of another connection); resolves to a stop function. Absent where no
+   * other process can write (SQLite in memory).
    */
   readonly listen?: (channel: ChangeChannel, onChange: () => void) => Promise<() => Promise<void>>
   readonly documents: DocumentStore

@@ -67,6 +67,27 @@ function withStatementCache(database: Database.Database): SqliteDatabase {
   }
 }
 
+/**
+ * Hear commits of other processes on the same file (a script beside `bac dev`, two runtimes):
+ * SQLite has no notifications, but `PRAGMA data_version` changes when another connection has
+ * committed. Read every 200 ms — a look at the file's header — it wakes the dispatcher.
+ */
+function watchCommits(database: Database.Database): NonNullable<Store['listen']> {
+  return async (_channel, onChange) => {
+    const version = () => database.pragma('data_version', { simple: true })
+    let seen = version()
+    const timer = setInterval(() => {
+      if (!database.open) return
+      const now = version()
+      if (now === seen) return
+      seen = now
+      onChange()
+    }, 200)
+    timer.unref()
+    return async () => clearInterval(timer)
+  }
+}
+
 export function sqlite(options: SqliteOptions = {}): Store {
   const file = options.file ?? '.bac/dev.db'
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -77,5 +98,6 @@ export function sqlite(options: SqliteOptions = {}): Store {
     kind: 'sqlite',
     db: new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
     where: file,
+    ...(file === ':memory:' ? {} : { listen: watchCommits(database) }),
   })
 }
